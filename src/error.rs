@@ -1,0 +1,139 @@
+//! The crate's one error type.
+//!
+//! Every public function returns [`Result`]; no public function panics on bad input.
+//! Messages name the offending value and where it was found, so that a reader who pasted
+//! their own logits sees at once what to fix.
+
+use thiserror::Error as ThisError;
+
+/// Everything that can go wrong in `ce_mle`.
+///
+/// `#[non_exhaustive]`: later versions add variants without a breaking change.
+#[derive(Debug, Clone, PartialEq, ThisError)]
+#[non_exhaustive]
+pub enum Error {
+    /// A class-index target is outside `0..classes` and is not the `ignore_index`.
+    #[error(
+        "target[{row}] = {index} is not a class index: it must be in 0..{classes} (or equal ignore_index = {ignore_index})"
+    )]
+    ClassIndexOutOfRange {
+        /// Row (sample) of the bad target.
+        row: usize,
+        /// The bad value.
+        index: i64,
+        /// Number of classes C.
+        classes: usize,
+        /// The `ignore_index` in force.
+        ignore_index: i64,
+    },
+    /// Two inputs that must agree in shape do not.
+    #[error("shape mismatch: {what} has shape {got}, expected {expected}")]
+    ShapeMismatch {
+        /// Which argument.
+        what: &'static str,
+        /// The expected shape, e.g. `(4, 3)`.
+        expected: String,
+        /// The shape received.
+        got: String,
+    },
+    /// An input that must not be empty is empty (no rows, or zero classes).
+    #[error("empty input: {0}")]
+    Empty(&'static str),
+    /// `label_smoothing` outside `[0, 1]` (PyTorch rejects > 1 but silently accepts negatives; we refuse both).
+    #[error("label_smoothing must be in [0, 1], got {0}")]
+    InvalidLabelSmoothing(f64),
+    /// A class weight (or `pos_weight`, or per-element weight) that is negative, NaN or infinite.
+    #[error("{what}[{index}] = {value}: weights must be finite and non-negative")]
+    InvalidWeight {
+        /// `weight` or `pos_weight`.
+        what: &'static str,
+        /// Position of the bad weight (flat index).
+        index: usize,
+        /// The bad value.
+        value: f64,
+    },
+    /// A probability target row, or a distribution argument, that is not a probability vector.
+    #[error("{what}: row {row} is not a probability distribution: {reason}")]
+    InvalidDistribution {
+        /// Which argument.
+        what: &'static str,
+        /// Row (0 for a single vector).
+        row: usize,
+        /// What is wrong, with the offending value.
+        reason: String,
+    },
+    /// A NaN, an infinity where none makes sense, or a value outside its range (e.g. a binary target outside [0, 1]).
+    #[error("{what}[{row}, {col}] = {value}: {reason}")]
+    InvalidValue {
+        /// Which argument.
+        what: &'static str,
+        /// Row of the bad entry.
+        row: usize,
+        /// Column of the bad entry.
+        col: usize,
+        /// The bad value.
+        value: f64,
+        /// Why it is refused.
+        reason: &'static str,
+    },
+    /// A softmax row whose logits are all −∞: no distribution exists (0/0).
+    #[error("row {row} has every logit = -inf, so softmax is 0/0 there")]
+    AllNegInfRow {
+        /// The row.
+        row: usize,
+    },
+    /// `Reduction::Mean` with a zero denominator: every target ignored, or all kept weights 0.
+    /// PyTorch returns NaN here; we refuse instead.
+    #[error(
+        "mean reduction is undefined: the total weight of the kept targets is 0 (every target is ignored or has weight 0); PyTorch returns NaN here, use Reduction::Sum or None"
+    )]
+    UndefinedMean,
+    /// `ignore_index` was combined with probability targets (PyTorch forbids it too).
+    #[error("ignore_index cannot be used with probability targets")]
+    IgnoreIndexWithProbabilities,
+    /// A hyper-parameter (learning rate, β, ε, …) outside its valid range.
+    #[error("invalid hyper-parameter {name} = {value}: {reason}")]
+    InvalidHyperParameter {
+        /// Name, as in PyTorch (`lr`, `betas.0`, `eps`, …).
+        name: &'static str,
+        /// The bad value.
+        value: f64,
+        /// The valid range.
+        reason: &'static str,
+    },
+    /// A text corpus that cannot be used.
+    #[error("corpus {path}: {reason}")]
+    Corpus {
+        /// Where it came from.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// An I/O failure (reading a corpus, writing a book or report).
+    #[error("{path}: {message}")]
+    Io {
+        /// The path involved.
+        path: String,
+        /// The operating system's message.
+        message: String,
+    },
+    /// Building or testing a book failed (mdBook error, a warning, or a failing snippet).
+    #[error("book: {0}")]
+    Book(String),
+}
+
+/// `Result` with [`Error`].
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    pub(crate) fn io(path: impl AsRef<std::path::Path>, e: std::io::Error) -> Self {
+        Error::Io {
+            path: path.as_ref().display().to_string(),
+            message: e.to_string(),
+        }
+    }
+}
+
+pub(crate) fn shape(rows: usize, cols: usize) -> String {
+    format!("({rows}, {cols})")
+}
