@@ -117,6 +117,9 @@ pub enum Error {
         /// The operating system's message.
         message: String,
     },
+    /// An independent oracle (statrs) refused an input the checks generated.
+    #[error("oracle: {0}")]
+    Oracle(String),
     /// Building or testing a book failed (mdBook error, a warning, or a failing snippet).
     #[error("book: {0}")]
     Book(String),

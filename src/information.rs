@@ -80,10 +80,7 @@ pub fn self_information(p: f64) -> Result<f64> {
 /// As [`check_distribution`].
 pub fn entropy(p: &DVector<f64>) -> Result<f64> {
     check_distribution("p", 0, p.as_slice())?;
-    Ok(p.iter()
-        .filter(|&&x| x > 0.0)
-        .map(|&x| -x * x.ln())
-        .sum())
+    Ok(p.iter().filter(|&&x| x > 0.0).map(|&x| -x * x.ln()).sum())
 }
 
 /// Cross-entropy between distributions, `H(p, q) = −Σ_i p_i ln q_i`, in nats: the expected

@@ -29,10 +29,18 @@
 
 #![warn(missing_docs)]
 
+pub mod book;
+pub mod corpus;
+pub mod data;
 pub mod error;
 pub mod information;
 pub mod likelihood;
+pub mod lm;
 pub mod loss;
+pub mod nn;
+pub mod optim;
 pub mod softmax;
+pub mod train;
+pub mod verify;
 
 pub use error::{Error, Result};

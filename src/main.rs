@@ -1,1 +1,189 @@
-fn main(){}
+//! `ce-mle`: run the theorem checks, train the article's model, fit the bigram model, build and
+//! test the books. `ce-mle` with no arguments runs `verify`.
+//!
+//! Exit status: 0 all good; 1 a check failed; 2 bad input (one-line message on stderr).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use ce_mle::Error;
+use ce_mle::train::{SeedConfig, seed_example};
+use ce_mle::verify::{VerifyConfig, render_table, run};
+
+#[derive(Parser)]
+#[command(
+    name = "ce-mle",
+    version,
+    about = "Minimising cross-entropy is maximum likelihood: checked numerically. / 最小化交叉熵即极大似然估计：逐项数值验证。"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check every theorem (T1–T11) and build both books (the default command).
+    Verify(VerifyArgs),
+    /// Train the article's classifier (Linear 10→5, Adam) and print the loss every 10 epochs.
+    Train(TrainArgs),
+    /// Build or test the two books (中文 and English).
+    #[command(subcommand)]
+    Book(BookCommand),
+}
+
+#[derive(Subcommand)]
+enum BookCommand {
+    /// Build both books into target/book/{zh,en} (or --out DIR/{zh,en}).
+    Build {
+        /// Output directory (default: the crate's target/book).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Compile and run every Rust snippet of both books (what `mdbook test` does).
+    Test,
+}
+
+#[derive(clap::Args, Default)]
+struct VerifyArgs {
+    /// Print the report as JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Random cases per theorem.
+    #[arg(long, default_value_t = VerifyConfig::default().cases)]
+    cases: usize,
+    /// Seed of the case generator.
+    #[arg(long, default_value_t = VerifyConfig::default().seed)]
+    seed: u64,
+    /// Do not build the books after the checks.
+    #[arg(long)]
+    no_book: bool,
+}
+
+#[derive(clap::Args)]
+struct TrainArgs {
+    /// Learning rate of Adam.
+    #[arg(long, default_value_t = SeedConfig::default().lr, allow_negative_numbers = true)]
+    lr: f64,
+    /// Full-batch epochs.
+    #[arg(long, default_value_t = SeedConfig::default().epochs)]
+    epochs: usize,
+    /// Seed for the data and the initialisation.
+    #[arg(long, default_value_t = SeedConfig::default().seed)]
+    seed: u64,
+}
+
+/// Why the program stops: a failed check (exit 1) or bad input (exit 2).
+enum Failure {
+    Checks,
+    Input(Error),
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::Input(e)
+    }
+}
+
+fn verify(args: &VerifyArgs) -> Result<(), Failure> {
+    let cfg = VerifyConfig {
+        cases: args.cases,
+        seed: args.seed,
+    };
+    let rows = run(&cfg)?;
+    let ok = rows.iter().all(|r| r.passed);
+    if args.json {
+        let doc = serde_json::json!({ "config": cfg, "checks": rows, "passed": ok });
+        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+    } else {
+        print!("{}", render_table(&rows));
+        println!(
+            "{}",
+            if ok {
+                "all checks PASS / 全部通过"
+            } else {
+                "some checks FAIL / 有检查未通过"
+            }
+        );
+    }
+    if !ok {
+        return Err(Failure::Checks);
+    }
+    if !args.no_book {
+        build_books(None, !args.json)?;
+    }
+    Ok(())
+}
+
+fn build_books(out: Option<PathBuf>, announce: bool) -> Result<(), Failure> {
+    let out = match out {
+        Some(o) => o,
+        None => ce_mle::book::target_dir()?.join("book"),
+    };
+    let pages = ce_mle::book::build_books(&out)?;
+    if announce {
+        println!("books built / 书已构建:");
+        for p in pages {
+            println!("  {}", p.display());
+        }
+    }
+    Ok(())
+}
+
+fn train(args: &TrainArgs) -> Result<(), Failure> {
+    let cfg = SeedConfig {
+        lr: args.lr,
+        epochs: args.epochs,
+        seed: args.seed,
+        ..SeedConfig::default()
+    };
+    let rep = seed_example(&cfg)?;
+    print!("{}", rep.table());
+    println!(
+        "final loss {:.4}; training accuracy {:.3} -> {:.3}",
+        rep.final_loss, rep.accuracy.0, rep.accuracy.1
+    );
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion)
+                || e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            {
+                e.exit();
+            }
+            // One line, as for every other bad input; `--help` has the details.
+            let msg = e.to_string();
+            let first = msg.lines().next().unwrap_or("invalid arguments");
+            eprintln!("{} (see `ce-mle --help`)", first.trim_end());
+            return ExitCode::from(2);
+        }
+    };
+    let result = match cli.command {
+        None => verify(&VerifyArgs {
+            cases: VerifyConfig::default().cases,
+            seed: VerifyConfig::default().seed,
+            ..Default::default()
+        }),
+        Some(Command::Verify(a)) => verify(&a),
+        Some(Command::Train(a)) => train(&a),
+        Some(Command::Book(BookCommand::Build { out })) => build_books(out, true),
+        Some(Command::Book(BookCommand::Test)) => ce_mle::book::test_books()
+            .map(|()| println!("book tests passed / 书中代码全部通过"))
+            .map_err(Failure::from),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Checks) => ExitCode::from(1),
+        Err(Failure::Input(e)) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

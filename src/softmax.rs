@@ -126,10 +126,7 @@ fn check_classes(logits: &DMatrix<f64>) -> Result<()> {
     check_logits("logits", logits)
 }
 
-fn map_rows(
-    logits: &DMatrix<f64>,
-    f: fn(&[f64], &mut [f64]) -> bool,
-) -> Result<DMatrix<f64>> {
+fn map_rows(logits: &DMatrix<f64>, f: fn(&[f64], &mut [f64]) -> bool) -> Result<DMatrix<f64>> {
     check_classes(logits)?;
     let (n, c) = logits.shape();
     let mut out = DMatrix::zeros(n, c);

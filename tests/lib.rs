@@ -1,2 +1,18 @@
 //! One integration-test binary (faster to link than many): each module checks one part.
 //! Case counts of property tests: `QUICKCHECK_TESTS` (default 100).
+mod training;
+
+// `gen` is a reserved keyword in edition 2024, hence the path attribute.
+#[path = "gen.rs"]
+mod generators;
+
+mod errors;
+mod gradients;
+mod oracles;
+mod properties;
+mod worked;
+mod book;
+mod book_sync;
+mod cli;
+mod bigram;
+mod corpus;

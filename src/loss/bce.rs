@@ -111,10 +111,10 @@ fn bce_impl(
     }
     let count = per.len() as f64;
     let (loss, scale) = reduce(per, opts.reduction, count)?;
-    if let Some(g) = grad.as_mut() {
-        if scale != 1.0 {
-            *g /= scale;
-        }
+    if let Some(g) = grad.as_mut()
+        && scale != 1.0
+    {
+        *g /= scale;
     }
     Ok((loss, grad))
 }

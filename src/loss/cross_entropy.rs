@@ -97,10 +97,7 @@ struct Checked<'a> {
     weight: Option<&'a [f64]>,
 }
 
-fn check_common<'a>(
-    input: &DMatrix<f64>,
-    weight: &'a Option<DVector<f64>>,
-) -> Result<Checked<'a>> {
+fn check_common<'a>(input: &DMatrix<f64>, weight: &'a Option<DVector<f64>>) -> Result<Checked<'a>> {
     let (n, c) = input.shape();
     if c == 0 {
         return Err(Error::Empty("input has zero classes (C = 0)"));
@@ -240,10 +237,10 @@ fn cross_entropy_impl(
         }
     }
     let (loss, scale) = reduce(per, opts.reduction, denom)?;
-    if let Some(g) = grad.as_mut() {
-        if scale != 1.0 {
-            *g /= scale;
-        }
+    if let Some(g) = grad.as_mut()
+        && scale != 1.0
+    {
+        *g /= scale;
     }
     Ok((loss, grad))
 }
@@ -342,10 +339,10 @@ fn nll_impl(
         }
     }
     let (loss, scale) = reduce(per, opts.reduction, denom)?;
-    if let Some(g) = grad.as_mut() {
-        if scale != 1.0 {
-            *g /= scale;
-        }
+    if let Some(g) = grad.as_mut()
+        && scale != 1.0
+    {
+        *g /= scale;
     }
     Ok((loss, grad))
 }

@@ -6,6 +6,7 @@
 //!   `cross_entropy(z, y) = nll_loss(log_softmax(z), y)` when `label_smoothing = 0`.
 //! * [`binary_cross_entropy_with_logits`] — the Bernoulli negative log-likelihood, computed
 //!   stably from logits.
+//! * [`mse_loss`] — squared error, the Gaussian negative log-likelihood up to constants.
 //!
 //! All losses are in nats. Each `*_with_grad` form also returns `∂loss/∂input` with the same
 //! shape as the input. For `Reduction::None` that gradient is of `Σ_n l_n` (what PyTorch's
@@ -25,6 +26,7 @@
 
 mod bce;
 mod cross_entropy;
+mod mse;
 
 pub use bce::{
     BceWithLogitsOptions, binary_cross_entropy_with_logits,
@@ -34,6 +36,8 @@ pub use cross_entropy::{
     CrossEntropyOptions, NllLossOptions, Target, cross_entropy, cross_entropy_with_grad, nll_loss,
     nll_loss_with_grad,
 };
+
+pub use mse::mse_loss;
 
 use nalgebra::DVector;
 

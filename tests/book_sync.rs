@@ -1,0 +1,228 @@
+//! The Chinese and English books stay aligned: same chapters in the same order, the same
+//! includes, code blocks and display formulas in each chapter pair, links between twins, and
+//! a Chinese page that records which version of its English twin it translates.
+
+use std::path::{Path, PathBuf};
+
+use ce_mle::book::{self, Include, include_directives};
+use sha2::{Digest, Sha256};
+
+fn src(lang: &str) -> PathBuf {
+    book::book_root().join(lang).join("src")
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The `.md` targets of the links in a `SUMMARY.md`, in order.
+fn summary_files(lang: &str) -> Vec<String> {
+    let text = read(&src(lang).join("SUMMARY.md"));
+    let mut files = Vec::new();
+    let mut rest = text.as_str();
+    while let Some(i) = rest.find("](") {
+        rest = &rest[i + 2..];
+        if let Some(end) = rest.find(')') {
+            files.push(rest[..end].trim().to_owned());
+            rest = &rest[end..];
+        }
+    }
+    files
+}
+
+#[test]
+fn summaries_list_the_same_chapters_in_the_same_order() {
+    let [zh, en] = book::LANGUAGES.map(summary_files);
+    assert!(!en.is_empty(), "book/en/src/SUMMARY.md lists no chapter");
+    assert_eq!(
+        zh, en,
+        "book/zh/src/SUMMARY.md and book/en/src/SUMMARY.md must list the same files in the same order"
+    );
+}
+
+#[test]
+fn both_books_have_the_same_pages() {
+    let names = |lang| {
+        let mut v: Vec<String> = std::fs::read_dir(src(lang))
+            .expect("src dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        names("zh"),
+        names("en"),
+        "book/zh/src and book/en/src differ"
+    );
+    for f in summary_files("en") {
+        assert!(
+            src("en").join(&f).is_file(),
+            "SUMMARY lists {f}, which does not exist"
+        );
+    }
+}
+
+/// What must match between the two languages of one page.
+#[derive(Debug, PartialEq)]
+struct Structure {
+    includes: Vec<Include>,
+    code_blocks: Vec<String>,
+    display_math: usize,
+    headings: Vec<u8>,
+}
+
+fn structure(markdown: &str) -> Structure {
+    use pulldown_cmark::{CodeBlockKind, Event, Parser, Tag};
+    let mut code_blocks = Vec::new();
+    let mut headings = Vec::new();
+    let mut in_code = false;
+    let mut prose = String::new();
+    for event in Parser::new(markdown) {
+        match event {
+            Event::Start(Tag::CodeBlock(kind)) => {
+                in_code = true;
+                code_blocks.push(match kind {
+                    CodeBlockKind::Fenced(info) => info.to_string(),
+                    CodeBlockKind::Indented => "(indented)".to_owned(),
+                });
+            }
+            Event::End(pulldown_cmark::TagEnd::CodeBlock) => in_code = false,
+            Event::Start(Tag::Heading { level, .. }) => headings.push(level as u8),
+            Event::Text(t) if !in_code => prose.push_str(&t),
+            _ => {}
+        }
+    }
+    Structure {
+        includes: include_directives(markdown),
+        code_blocks,
+        display_math: prose.matches("$$").count() / 2,
+        headings,
+    }
+}
+
+fn summary_pages() -> Vec<String> {
+    let mut pages = vec!["SUMMARY.md".to_owned()];
+    pages.extend(summary_files("en"));
+    pages
+}
+
+#[test]
+fn chapter_pairs_have_the_same_structure() {
+    for page in summary_pages() {
+        let zh = structure(&read(&src("zh").join(&page)));
+        let en = structure(&read(&src("en").join(&page)));
+        assert_eq!(
+            zh, en,
+            "{page}: the Chinese and English pages differ in includes, code blocks, display \
+             formulas or heading levels (left: zh, right: en)"
+        );
+    }
+}
+
+/// `README.md` is rendered as `index.html`.
+fn html_name(page: &str) -> String {
+    if page == "README.md" {
+        "index.html".to_owned()
+    } else {
+        page.replace(".md", ".html")
+    }
+}
+
+#[test]
+fn every_page_links_to_its_twin() {
+    for page in summary_files("en") {
+        for (lang, other, label) in [("zh", "en", "English"), ("en", "zh", "中文")] {
+            let text = read(&src(lang).join(&page));
+            let link = format!("[{label}](../{other}/{})", html_name(&page));
+            let head: String = text.lines().take(3).collect::<Vec<_>>().join("\n");
+            assert!(
+                head.contains(&link),
+                "book/{lang}/src/{page}: its first lines must link to the twin: {link}"
+            );
+        }
+    }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+const HASH_MARK: &str = "<!-- en-sha256: ";
+
+#[test]
+fn chinese_pages_translate_the_current_english_pages() {
+    let mut stale = Vec::new();
+    for page in summary_pages() {
+        let en = std::fs::read(src("en").join(&page)).expect("en page");
+        let want = sha256_hex(&en);
+        let zh = read(&src("zh").join(&page));
+        let recorded = zh
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(HASH_MARK))
+            .and_then(|rest| rest.strip_suffix("-->"))
+            .map(str::trim);
+        if recorded != Some(want.as_str()) {
+            stale.push(format!(
+                "book/zh/src/{page}: records {recorded:?}, but book/en/src/{page} now hashes to {want}.\n  \
+                 Re-read the English page (git diff / git log -p book/en/src/{page}), bring the Chinese page up \
+                 to date, then set its first line to: {HASH_MARK}{want} -->"
+            ));
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "the English book changed after its Chinese translation:\n{}",
+        stale.join("\n")
+    );
+}
+
+#[test]
+fn theme_files_are_identical() {
+    let css = |lang: &str| std::fs::read(book::book_root().join(lang).join("theme/math.css"));
+    let zh = css("zh").expect("book/zh/theme/math.css");
+    let en = css("en").expect("book/en/theme/math.css");
+    assert!(
+        zh == en,
+        "book/zh/theme/math.css and book/en/theme/math.css differ"
+    );
+}
+
+#[test]
+fn glossary_terms_are_used_in_both_books() {
+    let path = book::book_root().join("glossary.tsv");
+    let text = read(&path);
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("English\t中文"), "glossary.tsv header");
+    let all = |lang: &str| {
+        summary_pages()
+            .iter()
+            .map(|p| read(&src(lang).join(p)))
+            .collect::<String>()
+    };
+    // Terms may be broken across lines: compare with whitespace collapsed.
+    let collapse = |s: String| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let (zh_text, en_text) = (collapse(all("zh")), collapse(all("en")).to_lowercase());
+    let mut seen = std::collections::BTreeSet::new();
+    for (n, line) in lines.enumerate() {
+        let fields: Vec<&str> = line.split('\t').collect();
+        assert!(
+            fields.len() == 2 && fields.iter().all(|f| !f.trim().is_empty()),
+            "glossary.tsv line {}: want `English<TAB>中文`, got {line:?}",
+            n + 2
+        );
+        let (en, zh) = (fields[0], fields[1]);
+        assert!(seen.insert(en), "glossary.tsv: {en:?} appears twice");
+        assert!(
+            en_text.contains(&en.to_lowercase()),
+            "glossary.tsv: {en:?} is not used in the English book"
+        );
+        assert!(
+            zh_text.contains(zh),
+            "glossary.tsv: {zh:?} is not used in the Chinese book"
+        );
+    }
+}

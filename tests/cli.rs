@@ -1,0 +1,71 @@
+//! The `ce-mle` binary as a user runs it: exit codes, the report, JSON, bad input.
+
+use std::process::Command;
+
+fn ce_mle(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_ce-mle"))
+        .args(args)
+        .output()
+        .expect("the ce-mle binary runs")
+}
+
+#[test]
+fn verify_prints_every_theorem_as_pass() {
+    let out = ce_mle(&["verify", "--no-book", "--cases", "40"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    for id in [
+        "T1 ", "T2 ", "T3 ", "T4 ", "T5 ", "T6 ", "T7 ", "T8 ", "T9 ", "T10",
+    ] {
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with(id))
+            .unwrap_or_else(|| panic!("no row {id} in\n{stdout}"));
+        assert!(line.contains("PASS"), "{line}");
+    }
+    assert!(!stdout.contains("FAIL"));
+}
+
+#[test]
+fn verify_json_is_machine_readable() {
+    let out = ce_mle(&["verify", "--no-book", "--cases", "20", "--json"]);
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
+    assert_eq!(v["passed"], serde_json::Value::Bool(true));
+    let checks = v["checks"].as_array().expect("checks array");
+    assert!(checks.len() >= 10);
+    for c in checks {
+        assert!(c["worst_error"].as_f64().unwrap() <= c["tolerance"].as_f64().unwrap());
+    }
+}
+
+#[test]
+fn train_prints_the_article_table() {
+    let out = ce_mle(&["train"]);
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let table = ce_mle::train::seed_example(&Default::default())
+        .unwrap()
+        .table();
+    assert!(stdout.starts_with(&table), "{stdout}");
+    assert_eq!(
+        stdout.lines().filter(|l| l.starts_with("Epoch [")).count(),
+        10
+    );
+}
+
+#[test]
+fn bad_input_exits_2_with_one_line() {
+    for args in [
+        vec!["train", "--lr", "-1"],
+        vec!["train", "--epochs", "0"],
+        vec!["train", "--lr", "abc"],
+        vec!["no-such-command"],
+    ] {
+        let out = ce_mle(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.trim().lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.starts_with("error: "), "{stderr}");
+    }
+}
