@@ -125,10 +125,8 @@ pub fn markdown_prose(markdown: &str) -> String {
                 | TagEnd::DefinitionListTitle
                 | TagEnd::DefinitionListDefinition,
             ) => newline(&mut out),
-            Event::End(TagEnd::TableCell) => {
-                if !out.is_empty() && !out.ends_with(['\n', ' ']) {
-                    out.push(' ');
-                }
+            Event::End(TagEnd::TableCell) if !out.is_empty() && !out.ends_with(['\n', ' ']) => {
+                out.push(' ');
             }
             // Code, InlineMath, DisplayMath, Html, InlineHtml, FootnoteReference, Rule,
             // TaskListMarker and text inside skipped elements: not prose.

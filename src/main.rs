@@ -29,6 +29,8 @@ enum Command {
     Verify(VerifyArgs),
     /// Train the article's classifier (Linear 10→5, Adam) and print the loss every 10 epochs.
     Train(TrainArgs),
+    /// Fit a character bigram model two ways (counting, gradient descent) and compare them.
+    Bigram(BigramArgs),
     /// Build or test the two books (中文 and English).
     #[command(subcommand)]
     Book(BookCommand),
@@ -73,6 +75,25 @@ struct TrainArgs {
     /// Seed for the data and the initialisation.
     #[arg(long, default_value_t = SeedConfig::default().seed)]
     seed: u64,
+}
+
+#[derive(clap::Args)]
+struct BigramArgs {
+    /// A UTF-8 text file (default: the prose of this project's two books).
+    #[arg(long)]
+    corpus: Option<PathBuf>,
+    /// Vocabulary cap: the most frequent characters, the rest become one unknown token.
+    #[arg(long, default_value_t = ce_mle::lm::DEFAULT_MAX_VOCAB)]
+    max_vocab: usize,
+    /// Stop training when CE(trained) - CE(counting) falls below this (nats).
+    #[arg(long, default_value_t = ce_mle::lm::TrainOptions::default().tolerance, allow_negative_numbers = true)]
+    tolerance: f64,
+    /// Adam's learning rate.
+    #[arg(long, default_value_t = ce_mle::lm::TrainOptions::default().lr, allow_negative_numbers = true)]
+    lr: f64,
+    /// Most Adam steps.
+    #[arg(long, default_value_t = ce_mle::lm::TrainOptions::default().max_iters)]
+    max_iters: usize,
 }
 
 /// Why the program stops: a failed check (exit 1) or bad input (exit 2).
@@ -148,6 +169,32 @@ fn train(args: &TrainArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+fn bigram(args: &BigramArgs) -> Result<(), Failure> {
+    let start = std::time::Instant::now();
+    let (name, text) = match &args.corpus {
+        Some(p) => (p.display().to_string(), ce_mle::corpus::load_corpus(p)?),
+        None => (
+            "the prose of book/zh and book/en".to_string(),
+            ce_mle::corpus::book_corpus()?,
+        ),
+    };
+    let opts = ce_mle::lm::BigramOptions {
+        max_vocab: args.max_vocab,
+        train: ce_mle::lm::TrainOptions {
+            lr: args.lr,
+            tolerance: args.tolerance,
+            max_iters: args.max_iters,
+            progress: true,
+            ..Default::default()
+        },
+    };
+    let run = ce_mle::lm::run(&text, &opts)?;
+    println!("corpus / 语料: {name}");
+    print!("{}", run.report.render());
+    println!("time / 用时: {:.2} s", start.elapsed().as_secs_f64());
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -173,6 +220,7 @@ fn main() -> ExitCode {
         }),
         Some(Command::Verify(a)) => verify(&a),
         Some(Command::Train(a)) => train(&a),
+        Some(Command::Bigram(a)) => bigram(&a),
         Some(Command::Book(BookCommand::Build { out })) => build_books(out, true),
         Some(Command::Book(BookCommand::Test)) => ce_mle::book::test_books()
             .map(|()| println!("book tests passed / 书中代码全部通过"))

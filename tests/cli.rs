@@ -33,7 +33,7 @@ fn verify_json_is_machine_readable() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
     assert_eq!(v["passed"], serde_json::Value::Bool(true));
     let checks = v["checks"].as_array().expect("checks array");
-    assert!(checks.len() >= 10);
+    assert_eq!(checks.len(), 11);
     for c in checks {
         assert!(c["worst_error"].as_f64().unwrap() <= c["tolerance"].as_f64().unwrap());
     }
@@ -68,4 +68,34 @@ fn bad_input_exits_2_with_one_line() {
         assert_eq!(stderr.trim().lines().count(), 1, "{args:?}: {stderr}");
         assert!(stderr.starts_with("error: "), "{stderr}");
     }
+}
+
+#[test]
+fn bigram_reports_both_models_and_refuses_bad_corpora() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.txt");
+    std::fs::write(&good, "the cat sat on the mat. 猫坐在垫子上。the cat sat.").unwrap();
+    let out = ce_mle(&["bigram", "--corpus", good.to_str().unwrap()]);
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for needle in ["CE counting MLE", "CE trained", "perplexity", "converged"] {
+        assert!(stdout.contains(needle), "{needle} missing in\n{stdout}");
+    }
+    let cases: [(&str, &[u8]); 3] = [
+        ("empty.txt", b""),
+        ("one.txt", "猫".as_bytes()),
+        ("binary.txt", b"ab\xff\xfe\x00cd"),
+    ];
+    for (name, bytes) in cases {
+        let p = dir.path().join(name);
+        std::fs::write(&p, bytes).unwrap();
+        let out = ce_mle(&["bigram", "--corpus", p.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.trim().lines().count(), 1, "{name}: {stderr}");
+        assert!(stderr.contains(name), "{stderr}");
+    }
+    let missing = dir.path().join("missing.txt");
+    let out = ce_mle(&["bigram", "--corpus", missing.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
 }

@@ -6,9 +6,8 @@ use crate::error::{Error, Result};
 
 /// Default cap on the vocabulary size `V` (see [`Vocab::from_text`]).
 ///
-/// The models are dense `V × V` matrices: at `V = 2048` one matrix of `f64` is 32 MiB, and the
-/// gradient-trained model needs five of them (logits, gradient, Adam's two moments, the
-/// resulting log-probabilities) next to the `u64` counts.
+/// The models are dense `V × V` matrices: at `V = 2048` one matrix of `f64` is 32 MiB, and
+/// training holds about eight of them (see the [`crate::lm`] docs).
 pub const DEFAULT_MAX_VOCAB: usize = 2048;
 
 /// How the unknown token is printed by [`Vocab::label`]; it stands for every character left out
