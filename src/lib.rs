@@ -44,3 +44,8 @@ pub mod train;
 pub mod verify;
 
 pub use error::{Error, Result};
+
+/// The README's Rust examples, compiled and run by `cargo test` (doctests).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -192,6 +192,34 @@ fn gradient() -> Result<()> {
     Ok(())
 }
 
+fn ignored() -> Result<()> {
+    // ANCHOR: ignored
+    let z = DMatrix::from_row_slice(2, 3, &[1.0, 2.0, 3.0, 0.0, 0.0, 5.0]);
+    let opts = CrossEntropyOptions::default(); // ignore_index = -100, as in PyTorch
+
+    // Row 1 is padding: not an observation, so it drops out of the likelihood.
+    let padded = scalar(loss::cross_entropy(&z, Target::Indices(&[2, -100]), &opts)?);
+    let first = z.rows(0, 1).into_owned();
+    let alone = scalar(loss::cross_entropy(&first, Target::Indices(&[2]), &opts)?);
+    assert!((padded - alone).abs() < TOL);
+
+    // Every target ignored: the mean is 0/0. PyTorch returns NaN; ce-mle refuses.
+    let all_ignored = Target::Indices(&[-100, -100]);
+    let mean = loss::cross_entropy(&z, all_ignored, &opts);
+    assert!(matches!(mean, Err(ce_mle::Error::UndefinedMean)));
+
+    // The sum stays defined: no observation has log-likelihood log 1 = 0.
+    let sum = opts.clone().reduction(Reduction::Sum);
+    assert_eq!(scalar(loss::cross_entropy(&z, all_ignored, &sum)?), 0.0);
+
+    // A NaN logit is refused too, with its position, instead of becoming a NaN loss.
+    let bad = DMatrix::from_row_slice(1, 2, &[f64::NAN, 0.0]);
+    let nan = loss::cross_entropy(&bad, Target::Indices(&[0]), &opts);
+    assert!(matches!(nan, Err(ce_mle::Error::InvalidValue { row: 0, col: 0, .. })));
+    // ANCHOR_END: ignored
+    Ok(())
+}
+
 fn main() -> Result<()> {
     assert_eq!(TOL, ce_mle::book::LISTING_TOLERANCE);
     one_sample()?;
@@ -199,6 +227,7 @@ fn main() -> Result<()> {
     categorical()?;
     soft_target()?;
     gradient()?;
+    ignored()?;
     println!("every claim of the chapter checked");
     Ok(())
 }
