@@ -10,6 +10,9 @@ use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
 use crate::error::{Error, Result};
 
+/// The largest corpus file [`load_corpus`] reads: 1 GiB.
+pub const MAX_CORPUS_BYTES: u64 = 1 << 30;
+
 /// Read a UTF-8 text file for use as a corpus.
 ///
 /// The whole file is read into memory (a 10 MB file is no problem). A leading byte-order mark is
@@ -17,7 +20,8 @@ use crate::error::{Error, Result};
 ///
 /// # Errors
 /// * [`Error::Io`] — the file is missing or cannot be read (the operating system's message).
-/// * [`Error::Corpus`] — the file is empty; it is not valid UTF-8 (the message gives the byte
+/// * [`Error::Corpus`] — not a regular file (a directory, a FIFO, a device); larger than
+///   [`MAX_CORPUS_BYTES`]; the file is empty; it is not valid UTF-8 (the message gives the byte
 ///   offset of the first bad byte); or it holds fewer than 2 characters, so not a single bigram.
 ///
 /// # Examples
@@ -29,11 +33,22 @@ use crate::error::{Error, Result};
 /// assert_eq!(ce_mle::corpus::load_corpus(&path).unwrap(), "交叉熵");
 /// ```
 pub fn load_corpus(path: &Path) -> Result<String> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     let bad = |reason: String| Error::Corpus {
         path: path.display().to_string(),
         reason,
     };
+    // Only regular files: a FIFO would block forever and /dev/zero never ends.
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if !meta.is_file() {
+        return Err(bad("not a regular file".into()));
+    }
+    if meta.len() > MAX_CORPUS_BYTES {
+        return Err(bad(format!(
+            "{} bytes is more than the {MAX_CORPUS_BYTES} bytes a corpus may have",
+            meta.len()
+        )));
+    }
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     if bytes.is_empty() {
         return Err(bad(
             "the file is empty: a corpus needs at least 2 characters".into(),

@@ -6,7 +6,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, check_elements};
 
 /// The seed used by the book and the CLI unless told otherwise.
 pub const DEFAULT_SEED: u64 = 20_240_521;
@@ -33,7 +33,8 @@ pub struct Classification {
 /// The article uses `n = 32`, `features = 10`, `classes = 5`.
 ///
 /// # Errors
-/// [`Error::Empty`] if any size is 0.
+/// [`Error::Empty`] if any size is 0; [`Error::TooLarge`] beyond
+/// [`crate::error::MAX_ELEMENTS`] features in all.
 pub fn random_classification<R: Rng + ?Sized>(
     n: usize,
     features: usize,
@@ -43,6 +44,7 @@ pub fn random_classification<R: Rng + ?Sized>(
     if n == 0 || features == 0 || classes == 0 {
         return Err(Error::Empty("n, features and classes must all be > 0"));
     }
+    check_elements("n * features", n, features)?;
     let mut x = DMatrix::zeros(n, features);
     for r in 0..n {
         for c in 0..features {

@@ -117,12 +117,50 @@ pub enum Error {
         /// The operating system's message.
         message: String,
     },
+    /// A size so large that the dense matrices it needs cannot be allocated (or would overflow
+    /// `usize`): at most [`MAX_ELEMENTS`] elements per matrix.
+    #[error("{what} = {value} is too large: at most {limit} allowed")]
+    TooLarge {
+        /// Which size.
+        what: &'static str,
+        /// The requested value (elements, epochs, …).
+        value: u128,
+        /// The limit.
+        limit: u128,
+    },
+    /// Training diverged: the loss or a parameter stopped being finite.
+    #[error("training diverged at step {step}: {what} became {value}; lower the learning rate")]
+    Diverged {
+        /// Optimiser step (1-based) after which it happened.
+        step: usize,
+        /// `the loss` or `a parameter`.
+        what: &'static str,
+        /// The non-finite value.
+        value: f64,
+    },
     /// An independent oracle (statrs) refused an input the checks generated.
     #[error("oracle: {0}")]
     Oracle(String),
     /// Building or testing a book failed (mdBook error, a warning, or a failing snippet).
     #[error("book: {0}")]
     Book(String),
+}
+
+/// The largest number of elements of one dense matrix the crate allocates (2²⁸, i.e. 2 GiB
+/// of `f64`): larger requests are [`Error::TooLarge`] instead of an allocation failure.
+pub const MAX_ELEMENTS: usize = 1 << 28;
+
+/// Check that a `rows × cols` matrix stays within [`MAX_ELEMENTS`].
+pub(crate) fn check_elements(what: &'static str, rows: usize, cols: usize) -> Result<()> {
+    let n = rows as u128 * cols as u128;
+    if n > MAX_ELEMENTS as u128 {
+        return Err(Error::TooLarge {
+            what,
+            value: n,
+            limit: MAX_ELEMENTS as u128,
+        });
+    }
+    Ok(())
 }
 
 /// `Result` with [`Error`].

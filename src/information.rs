@@ -3,7 +3,9 @@
 //! (divide by ln 2 for bits).
 //!
 //! A *distribution* here is a vector `(C,)` of finite, non-negative numbers summing to 1 within
-//! [`PROB_SUM_TOL`]. The convention `0 · log 0 = 0` holds throughout (the limit of `p log p` as
+//! [`PROB_SUM_TOL`]. Accepted vectors are divided by their sum before use, so that the
+//! identities hold exactly as stated (e.g. `D_KL ≥ 0` and `H(p, q) ≥ H(p)`) even for inputs
+//! that are off by up to the tolerance. The convention `0 · log 0 = 0` holds throughout (the limit of `p log p` as
 //! `p → 0`), so classes with zero probability under `p` contribute nothing.
 //!
 //! Book: chapter "Cross-entropy is maximum likelihood", sections on entropy and on CE = H + KL.
@@ -42,6 +44,11 @@ pub fn check_distribution(what: &'static str, row: usize, p: &[f64]) -> Result<(
         )));
     }
     Ok(())
+}
+
+/// `p / Σ p` (the entries of a checked distribution, renormalised).
+fn normalised(p: &DVector<f64>) -> DVector<f64> {
+    p / p.sum()
 }
 
 fn same_len(p: &DVector<f64>, q: &DVector<f64>) -> Result<()> {
@@ -96,11 +103,13 @@ pub fn cross_entropy(p: &DVector<f64>, q: &DVector<f64>) -> Result<f64> {
     same_len(p, q)?;
     check_distribution("p", 0, p.as_slice())?;
     check_distribution("q", 0, q.as_slice())?;
+    let (p, q) = (normalised(p), normalised(q));
     Ok(p.iter()
         .zip(q.iter())
         .filter(|&(&pi, _)| pi > 0.0)
         .map(|(&pi, &qi)| -pi * qi.ln())
-        .sum())
+        .sum::<f64>()
+        + 0.0)
 }
 
 /// Kullback–Leibler divergence `D_KL(p‖q) = Σ_i p_i ln(p_i / q_i)`, in nats, arguments in
@@ -115,9 +124,11 @@ pub fn kl_divergence(p: &DVector<f64>, q: &DVector<f64>) -> Result<f64> {
     same_len(p, q)?;
     check_distribution("p", 0, p.as_slice())?;
     check_distribution("q", 0, q.as_slice())?;
+    let (p, q) = (normalised(p), normalised(q));
     Ok(p.iter()
         .zip(q.iter())
         .filter(|&(&pi, _)| pi > 0.0)
         .map(|(&pi, &qi)| pi * (pi.ln() - qi.ln()))
-        .sum())
+        .sum::<f64>()
+        + 0.0)
 }

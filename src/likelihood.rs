@@ -9,7 +9,7 @@
 
 use nalgebra::DVector;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, check_elements};
 
 /// `ℓ = Σ_i ln p_i` for the probabilities `p_i = p(x_i | θ)` the model gave to the observed
 /// data, in nats. An observation of probability 0 gives `−∞`.
@@ -43,19 +43,23 @@ pub fn negative_log_likelihood(probs: &[f64]) -> Result<f64> {
 /// Class counts `n_c` of labels in `0..classes`.
 ///
 /// # Errors
-/// [`Error::Empty`] if `classes = 0`; [`Error::ClassIndexOutOfRange`] for a label ≥ `classes`.
+/// [`Error::Empty`] if `classes = 0`; [`Error::TooLarge`] beyond
+/// [`crate::error::MAX_ELEMENTS`] classes; [`Error::InvalidValue`] for a label ≥
+/// `classes`.
 pub fn class_counts(labels: &[usize], classes: usize) -> Result<Vec<usize>> {
     if classes == 0 {
         return Err(Error::Empty("zero classes"));
     }
+    check_elements("classes", classes, 1)?;
     let mut n = vec![0usize; classes];
     for (row, &y) in labels.iter().enumerate() {
         if y >= classes {
-            return Err(Error::ClassIndexOutOfRange {
+            return Err(Error::InvalidValue {
+                what: "labels",
                 row,
-                index: y as i64,
-                classes,
-                ignore_index: -100,
+                col: 0,
+                value: y as f64,
+                reason: "a label must be smaller than the number of classes",
             });
         }
         n[y] += 1;
@@ -68,7 +72,7 @@ pub fn class_counts(labels: &[usize], classes: usize) -> Result<Vec<usize>> {
 /// `Σ q = 1` in the book). The minimum of the mean cross-entropy is `H(q̂)`.
 ///
 /// # Errors
-/// [`Error::Empty`] for no labels or zero classes; [`Error::ClassIndexOutOfRange`].
+/// As [`class_counts`], and [`Error::Empty`] for no labels.
 pub fn categorical_mle(labels: &[usize], classes: usize) -> Result<DVector<f64>> {
     if labels.is_empty() {
         return Err(Error::Empty("no observations: the MLE is undefined"));
@@ -110,8 +114,13 @@ pub fn gaussian_mle(xs: &[f64]) -> Result<(f64, f64)> {
             reason: "samples must be finite",
         });
     }
+    // Work on x / max|x| so that neither the sum nor the squares overflow for huge samples.
+    let scale = xs.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    if scale == 0.0 {
+        return Ok((0.0, 0.0));
+    }
     let n = xs.len() as f64;
-    let mu = xs.iter().sum::<f64>() / n;
-    let var = xs.iter().map(|x| (x - mu).powi(2)).sum::<f64>() / n;
-    Ok((mu, var))
+    let mu = xs.iter().map(|x| x / scale).sum::<f64>() / n;
+    let var = xs.iter().map(|x| (x / scale - mu).powi(2)).sum::<f64>() / n;
+    Ok((mu * scale, var * scale * scale))
 }

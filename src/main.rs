@@ -53,11 +53,13 @@ struct VerifyArgs {
     /// Print the report as JSON instead of a table.
     #[arg(long)]
     json: bool,
-    /// Random cases per theorem.
-    #[arg(long, default_value_t = VerifyConfig::default().cases)]
+    /// Random cases per theorem (T4 and T5 use a fiftieth, at least 2), 1 to 1000000.
+    #[arg(long, default_value_t = VerifyConfig::default().cases,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000),
+          allow_hyphen_values = true)]
     cases: usize,
     /// Seed of the case generator.
-    #[arg(long, default_value_t = VerifyConfig::default().seed)]
+    #[arg(long, default_value_t = VerifyConfig::default().seed, allow_hyphen_values = true)]
     seed: u64,
     /// Do not build the books after the checks.
     #[arg(long)]
@@ -67,13 +69,13 @@ struct VerifyArgs {
 #[derive(clap::Args)]
 struct TrainArgs {
     /// Learning rate of Adam.
-    #[arg(long, default_value_t = SeedConfig::default().lr, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = SeedConfig::default().lr, allow_hyphen_values = true)]
     lr: f64,
     /// Full-batch epochs.
-    #[arg(long, default_value_t = SeedConfig::default().epochs)]
+    #[arg(long, default_value_t = SeedConfig::default().epochs, allow_hyphen_values = true)]
     epochs: usize,
     /// Seed for the data and the initialisation.
-    #[arg(long, default_value_t = SeedConfig::default().seed)]
+    #[arg(long, default_value_t = SeedConfig::default().seed, allow_hyphen_values = true)]
     seed: u64,
 }
 
@@ -83,16 +85,16 @@ struct BigramArgs {
     #[arg(long)]
     corpus: Option<PathBuf>,
     /// Vocabulary cap: the most frequent characters, the rest become one unknown token.
-    #[arg(long, default_value_t = ce_mle::lm::DEFAULT_MAX_VOCAB)]
+    #[arg(long, default_value_t = ce_mle::lm::DEFAULT_MAX_VOCAB, allow_hyphen_values = true)]
     max_vocab: usize,
     /// Stop training when CE(trained) - CE(counting) falls below this (nats).
-    #[arg(long, default_value_t = ce_mle::lm::TrainOptions::default().tolerance, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = ce_mle::lm::TrainOptions::default().tolerance, allow_hyphen_values = true)]
     tolerance: f64,
     /// Adam's learning rate.
-    #[arg(long, default_value_t = ce_mle::lm::TrainOptions::default().lr, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = ce_mle::lm::TrainOptions::default().lr, allow_hyphen_values = true)]
     lr: f64,
     /// Most Adam steps.
-    #[arg(long, default_value_t = ce_mle::lm::TrainOptions::default().max_iters)]
+    #[arg(long, default_value_t = ce_mle::lm::TrainOptions::default().max_iters, allow_hyphen_values = true)]
     max_iters: usize,
 }
 
@@ -140,7 +142,12 @@ fn verify(args: &VerifyArgs) -> Result<(), Failure> {
 
 fn build_books(out: Option<PathBuf>, announce: bool) -> Result<(), Failure> {
     let out = match out {
-        Some(o) => o,
+        // mdBook resolves a relative build directory against the book's own folder: make it
+        // relative to where the user is instead.
+        Some(o) => std::path::absolute(&o).map_err(|e| Error::Io {
+            path: o.display().to_string(),
+            message: e.to_string(),
+        })?,
         None => ce_mle::book::target_dir()?.join("book"),
     };
     let pages = ce_mle::book::build_books(&out)?;

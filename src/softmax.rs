@@ -35,6 +35,19 @@ use crate::error::{Error, Result};
 
 /// Validate logits: no NaN, no +∞. `−∞` is allowed.
 pub(crate) fn check_logits(what: &'static str, logits: &DMatrix<f64>) -> Result<()> {
+    check_no_nan_or_plus_inf(
+        what,
+        logits,
+        "+inf is not a logit (softmax would be inf/inf); use a large finite value",
+    )
+}
+
+/// Refuse NaN and +∞ (explaining +∞ with `plus_inf`); `−∞` is allowed.
+pub(crate) fn check_no_nan_or_plus_inf(
+    what: &'static str,
+    logits: &DMatrix<f64>,
+    plus_inf: &'static str,
+) -> Result<()> {
     for c in 0..logits.ncols() {
         for r in 0..logits.nrows() {
             let v = logits[(r, c)];
@@ -44,7 +57,7 @@ pub(crate) fn check_logits(what: &'static str, logits: &DMatrix<f64>) -> Result<
                     row: r,
                     col: c,
                     value: v,
-                    reason: "NaN is not a logit",
+                    reason: "NaN is not a number",
                 });
             }
             if v == f64::INFINITY {
@@ -53,7 +66,7 @@ pub(crate) fn check_logits(what: &'static str, logits: &DMatrix<f64>) -> Result<
                     row: r,
                     col: c,
                     value: v,
-                    reason: "+inf is not a logit (softmax would be inf/inf); use a large finite value",
+                    reason: plus_inf,
                 });
             }
         }

@@ -34,9 +34,18 @@ fn missing_file_is_io_error() {
 }
 
 #[test]
-fn directory_is_io_error() {
+fn directory_and_special_files_are_not_corpora() {
     let dir = tempfile::tempdir().unwrap();
-    assert!(matches!(load_corpus(dir.path()), Err(Error::Io { .. })));
+    assert!(corpus_reason(load_corpus(dir.path())).contains("not a regular file"));
+    // A FIFO would block a reader forever; it is refused before anything is read.
+    let fifo = dir.path().join("fifo");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    assert!(made.expect("mkfifo runs").success());
+    assert!(corpus_reason(load_corpus(&fifo)).contains("not a regular file"));
+    assert!(
+        corpus_reason(load_corpus(std::path::Path::new("/dev/zero")))
+            .contains("not a regular file")
+    );
 }
 
 #[test]

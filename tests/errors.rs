@@ -633,10 +633,10 @@ fn likelihood_functions_refuse_bad_input() {
     ));
     assert!(matches!(
         likelihood::categorical_mle(&[0, 3], 3).unwrap_err(),
-        Error::ClassIndexOutOfRange {
+        Error::InvalidValue {
+            what: "labels",
             row: 1,
-            index: 3,
-            classes: 3,
+            value: 3.0,
             ..
         }
     ));

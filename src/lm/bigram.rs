@@ -5,7 +5,7 @@ use nalgebra::DMatrix;
 
 use super::Vocab;
 use crate::error::{Error, Result, shape};
-use crate::optim::{Adam, Optimizer};
+use crate::optim::{Adam, Optimizer, check_positive};
 use crate::softmax::{check_logits, log_softmax_row};
 
 /// Texts longer than this many bytes get a progress bar while being counted (if asked for).
@@ -432,18 +432,6 @@ pub struct Training {
     pub gaps: Vec<f64>,
 }
 
-/// Validate `x` as a finite, positive value of the named option.
-fn check_positive(name: &'static str, value: f64) -> Result<()> {
-    if !(value.is_finite() && value > 0.0) {
-        return Err(Error::InvalidHyperParameter {
-            name,
-            value,
-            reason: "must be finite and > 0",
-        });
-    }
-    Ok(())
-}
-
 /// Number of row blocks of the training problem. Fixed (not the number of CPUs) so that the
 /// loss is summed in the same order on every machine and the results are bit-for-bit the same
 /// with 1 or many threads.
@@ -565,7 +553,8 @@ fn advance_all(blocks: &mut [Block<'_>], step: bool, m: f64, threads: usize) -> 
 ///
 /// # Errors
 /// [`Error::InvalidHyperParameter`] for a bad `lr`, `betas`, `eps` (Adam's checks) or
-/// `tolerance` (must be finite and > 0).
+/// `tolerance` (must be finite and > 0); [`Error::Diverged`] if the loss stops being finite
+/// (a learning rate far too large).
 pub fn train(counts: &BigramCounts, opts: &TrainOptions) -> Result<Training> {
     check_positive("tolerance", opts.tolerance)?;
     let adam = Adam::with_options(opts.lr, opts.betas, opts.eps, 0.0)?;
@@ -614,6 +603,13 @@ pub fn train(counts: &BigramCounts, opts: &TrainOptions) -> Result<Training> {
         }
         loss = advance_all(&mut blocks, true, m, threads)?;
         iterations += 1;
+        if !loss.is_finite() {
+            return Err(Error::Diverged {
+                step: iterations,
+                what: "the loss",
+                value: loss,
+            });
+        }
         if iterations % 16 == 0 {
             pb.set_position(iterations as u64);
             pb.set_message(format!("gap {gap:.2e} nats"));

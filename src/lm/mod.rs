@@ -91,4 +91,4 @@ mod vocab;
 
 pub use bigram::{Bigram, BigramCounts, TrainOptions, Training, train};
 pub use report::{BigramOptions, BigramReport, BigramRun, run};
-pub use vocab::{DEFAULT_MAX_VOCAB, UNKNOWN_LABEL, Vocab};
+pub use vocab::{DEFAULT_MAX_VOCAB, MAX_VOCAB, UNKNOWN_LABEL, Vocab};

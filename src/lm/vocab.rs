@@ -10,6 +10,10 @@ use crate::error::{Error, Result};
 /// training holds about eight of them (see the [`crate::lm`] docs).
 pub const DEFAULT_MAX_VOCAB: usize = 2048;
 
+/// The largest vocabulary the dense `V × V` models accept: 8192 tokens, i.e. 2²⁶ logits per
+/// matrix (512 MiB of `f64`; training keeps several such buffers).
+pub const MAX_VOCAB: usize = 8192;
+
 /// How the unknown token is printed by [`Vocab::label`]; it stands for every character left out
 /// of the vocabulary and is not itself a character.
 pub const UNKNOWN_LABEL: &str = "<unk>";
@@ -43,8 +47,15 @@ impl Vocab {
     ///
     /// # Errors
     /// [`Error::Empty`] for an empty text; [`Error::InvalidHyperParameter`] (`max_vocab`) if
-    /// `max_vocab < 2`.
+    /// `max_vocab < 2`; [`Error::TooLarge`] if `max_vocab > MAX_VOCAB`.
     pub fn from_text(text: &str, max_vocab: usize) -> Result<Self> {
+        if max_vocab > MAX_VOCAB {
+            return Err(Error::TooLarge {
+                what: "max_vocab",
+                value: max_vocab as u128,
+                limit: MAX_VOCAB as u128,
+            });
+        }
         if max_vocab < 2 {
             return Err(Error::InvalidHyperParameter {
                 name: "max_vocab",
@@ -95,6 +106,13 @@ impl Vocab {
             return Err(Error::Empty("a vocabulary needs at least one token"));
         }
         let distinct = chars.len();
+        if distinct + usize::from(unknown) > MAX_VOCAB {
+            return Err(Error::TooLarge {
+                what: "vocabulary size",
+                value: (distinct + usize::from(unknown)) as u128,
+                limit: MAX_VOCAB as u128,
+            });
+        }
         Ok(Self::from_parts(chars, unknown, distinct))
     }
 

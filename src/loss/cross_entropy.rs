@@ -5,7 +5,7 @@ use nalgebra::{DMatrix, DVector};
 use super::{Loss, Reduction, check_weights, reduce};
 use crate::error::{Error, Result, shape};
 use crate::information::check_distribution;
-use crate::softmax::{check_logits, log_softmax_row};
+use crate::softmax::{check_logits, check_no_nan_or_plus_inf, log_softmax_row};
 
 /// The target of a multi-class loss.
 #[derive(Clone, Copy, Debug)]
@@ -91,18 +91,36 @@ impl Default for NllLossOptions {
 }
 
 /// Validated common inputs.
-struct Checked<'a> {
+struct Checked {
     n: usize,
     c: usize,
-    weight: Option<&'a [f64]>,
+    /// The class weights, divided by their maximum under `Mean` for index targets (see the
+    /// module docs).
+    weight: Option<Vec<f64>>,
 }
 
-fn check_common<'a>(input: &DMatrix<f64>, weight: &'a Option<DVector<f64>>) -> Result<Checked<'a>> {
+/// `scale_mean`: divide the weights by their maximum under `Mean`. Only valid where the mean's
+/// denominator is the sum of the weights (class-index targets), so that the scale cancels.
+fn check_common(
+    log_probs: bool,
+    input: &DMatrix<f64>,
+    weight: &Option<DVector<f64>>,
+    reduction: Reduction,
+    scale_mean: bool,
+) -> Result<Checked> {
     let (n, c) = input.shape();
     if c == 0 {
         return Err(Error::Empty("input has zero classes (C = 0)"));
     }
-    check_logits("input", input)?;
+    if log_probs {
+        check_no_nan_or_plus_inf(
+            "input",
+            input,
+            "+inf is not a log-probability (those are <= 0)",
+        )?;
+    } else {
+        check_logits("input", input)?;
+    }
     let weight = match weight {
         Some(w) => {
             if w.len() != c {
@@ -113,7 +131,12 @@ fn check_common<'a>(input: &DMatrix<f64>, weight: &'a Option<DVector<f64>>) -> R
                 });
             }
             check_weights("weight", w.as_slice())?;
-            Some(w.as_slice())
+            let max = w.max();
+            if scale_mean && reduction == Reduction::Mean && max > 0.0 {
+                Some(w.iter().map(|x| x / max).collect())
+            } else {
+                Some(w.as_slice().to_vec())
+            }
         }
         None => None,
     };
@@ -154,13 +177,14 @@ fn cross_entropy_impl(
     opts: &CrossEntropyOptions,
     want_grad: bool,
 ) -> Result<(Loss, Option<DMatrix<f64>>)> {
-    let ck = check_common(logits, &opts.weight)?;
+    let by_index = matches!(target, Target::Indices(_));
+    let ck = check_common(false, logits, &opts.weight, opts.reduction, by_index)?;
     let (n, c) = (ck.n, ck.c);
     let eps = opts.label_smoothing;
     if !(0.0..=1.0).contains(&eps) {
         return Err(Error::InvalidLabelSmoothing(eps));
     }
-    let w = |k: usize| ck.weight.map_or(1.0, |w| w[k]);
+    let w = |k: usize| ck.weight.as_ref().map_or(1.0, |w| w[k]);
     let w_total: f64 = (0..c).map(w).sum();
     let cf = c as f64;
 
@@ -314,7 +338,7 @@ fn nll_impl(
     opts: &NllLossOptions,
     want_grad: bool,
 ) -> Result<(Loss, Option<DMatrix<f64>>)> {
-    let ck = check_common(log_probs, &opts.weight)?;
+    let ck = check_common(true, log_probs, &opts.weight, opts.reduction, true)?;
     let (n, c) = (ck.n, ck.c);
     if target.len() != n {
         return Err(Error::ShapeMismatch {
@@ -331,7 +355,7 @@ fn nll_impl(
             per.push(0.0);
             continue;
         };
-        let wy = ck.weight.map_or(1.0, |w| w[y]);
+        let wy = ck.weight.as_ref().map_or(1.0, |w| w[y]);
         per.push(term(wy, -log_probs[(r, y)]));
         denom += wy;
         if let Some(g) = grad.as_mut() {

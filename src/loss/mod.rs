@@ -16,10 +16,20 @@
 //! PyTorch's answer | ours
 //! ---|---
 //! `Mean` with every target ignored (or zero total weight) → NaN | [`Error::UndefinedMean`]
-//! NaN logits → NaN loss | [`Error::InvalidValue`]
+//! NaN logits → NaN loss (even in an ignored row) | [`Error::InvalidValue`]
+//! `+∞` logit → NaN loss | [`Error::InvalidValue`] (`−∞` is allowed: probability 0)
 //! negative `label_smoothing` accepted | [`Error::InvalidLabelSmoothing`]
+//! negative or non-finite class weights accepted | [`Error::InvalidWeight`]
 //! probability targets not checked | rows must be distributions ([`crate::information::PROB_SUM_TOL`])
+//! BCE targets outside `[0, 1]` accepted | [`Error::InvalidValue`]
+//! `mse_loss` with ±∞ → ∞ or NaN | [`Error::InvalidValue`]
 //! empty batch with `Mean` → NaN | [`Error::Empty`]
+//!
+//! Under `Mean` with class-index targets the class weights are divided by their maximum before
+//! use (that mean, `Σ l_n / Σ w_{y_n}`, does not depend on their scale), so weights near
+//! `f64::MAX` or in the subnormal range give the same answer as moderate ones instead of
+//! overflowing or losing digits. With probability targets the mean divides by N and does
+//! depend on the scale, so the weights are used as given.
 //!
 //! Sources: PyTorch docs for `CrossEntropyLoss`, `NLLLoss`, `BCEWithLogitsLoss`;
 //! book chapter "Cross-entropy is maximum likelihood".
@@ -90,7 +100,8 @@ impl Loss {
 fn reduce(per: Vec<f64>, reduction: Reduction, denom: f64) -> Result<(Loss, f64)> {
     match reduction {
         Reduction::None => Ok((Loss::PerSample(DVector::from_vec(per)), 1.0)),
-        Reduction::Sum => Ok((Loss::Scalar(per.iter().sum()), 1.0)),
+        // `+ 0.0`: an empty sum is 0, not the −0.0 that `f64::sum` starts from.
+        Reduction::Sum => Ok((Loss::Scalar(per.iter().sum::<f64>() + 0.0), 1.0)),
         Reduction::Mean => {
             if per.is_empty() {
                 return Err(Error::Empty(

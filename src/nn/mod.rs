@@ -8,7 +8,7 @@ use nalgebra::{DMatrix, DVector};
 use rand::Rng;
 use rand_distr::{Distribution, Uniform};
 
-use crate::error::{Error, Result, shape};
+use crate::error::{Error, Result, check_elements, shape};
 use crate::loss::{CrossEntropyOptions, Loss, Target, cross_entropy_with_grad};
 
 /// A fully connected layer `y = x Wᵀ + b`, as `torch.nn.Linear`.
@@ -39,7 +39,8 @@ impl Linear {
     /// The draws come from `rng`, weight row by row, then the bias (not PyTorch's stream).
     ///
     /// # Errors
-    /// [`Error::Empty`] if a dimension is 0.
+    /// [`Error::Empty`] if a dimension is 0; [`Error::TooLarge`] beyond
+    /// [`crate::error::MAX_ELEMENTS`] weights.
     pub fn new<R: Rng + ?Sized>(
         in_features: usize,
         out_features: usize,
@@ -50,6 +51,7 @@ impl Linear {
                 "Linear needs in_features > 0 and out_features > 0",
             ));
         }
+        check_elements("in_features * out_features", in_features, out_features)?;
         let k = 1.0 / (in_features as f64).sqrt();
         let u = Uniform::new(-k, k).map_err(|_| Error::InvalidHyperParameter {
             name: "in_features",
@@ -107,13 +109,23 @@ impl Linear {
                 got: shape(x.nrows(), x.ncols()),
             });
         }
+        if let Some(i) = x.iter().position(|v| !v.is_finite()) {
+            return Err(Error::InvalidValue {
+                what: "input",
+                row: i % x.nrows(),
+                col: i / x.nrows(),
+                value: x[i],
+                reason: "features must be finite",
+            });
+        }
         Ok(())
     }
 
     /// `y = x Wᵀ + b`: `(N, in_features)` → `(N, out_features)`.
     ///
     /// # Errors
-    /// [`Error::ShapeMismatch`] if `x` does not have `in_features` columns.
+    /// [`Error::ShapeMismatch`] if `x` does not have `in_features` columns;
+    /// [`Error::InvalidValue`] for a NaN or infinite feature.
     pub fn forward(&self, x: &DMatrix<f64>) -> Result<DMatrix<f64>> {
         self.check_input(x)?;
         let mut y = x * self.weight.transpose();

@@ -1,4 +1,4 @@
-use super::{Optimizer, check_non_negative, check_positive, check_step, check_unit};
+use super::{Optimizer, check_non_negative, check_positive, check_step, check_unit, zeros_like};
 use crate::error::Result;
 
 /// Adam, as `torch.optim.Adam` (amsgrad = False, maximize = False).
@@ -19,8 +19,8 @@ pub struct Adam {
     eps: f64,
     weight_decay: f64,
     t: u32,
-    m: Vec<Vec<f64>>,
-    v: Vec<Vec<f64>>,
+    /// `(m, v)`, created at the first successful step.
+    state: Option<(Vec<Vec<f64>>, Vec<Vec<f64>>)>,
 }
 
 impl Adam {
@@ -49,8 +49,7 @@ impl Adam {
             eps,
             weight_decay,
             t: 0,
-            m: Vec::new(),
-            v: Vec::new(),
+            state: None,
         })
     }
 
@@ -69,8 +68,10 @@ impl Adam {
 
 impl Optimizer for Adam {
     fn step(&mut self, params: &mut [&mut [f64]], grads: &[&[f64]]) -> Result<()> {
-        check_step(params, grads, &mut self.m)?;
-        check_step(params, grads, &mut self.v)?;
+        check_step(params, grads, self.state.as_ref().map(|s| s.0.as_slice()))?;
+        let (ms, vs) = self
+            .state
+            .get_or_insert_with(|| (zeros_like(params), zeros_like(params)));
         self.t += 1;
         let (b1, b2) = self.betas;
         let bc1 = 1.0 - b1.powi(self.t as i32);
@@ -80,8 +81,8 @@ impl Optimizer for Adam {
         for (((p, g), m), v) in params
             .iter_mut()
             .zip(grads)
-            .zip(self.m.iter_mut())
-            .zip(self.v.iter_mut())
+            .zip(ms.iter_mut())
+            .zip(vs.iter_mut())
         {
             for i in 0..p.len() {
                 let gi = g[i] + self.weight_decay * p[i];

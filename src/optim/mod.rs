@@ -23,7 +23,8 @@ pub trait Optimizer {
     ///
     /// # Errors
     /// [`Error::ShapeMismatch`] if the lists or buffers disagree in length (with each other or
-    /// with the first call); [`Error::InvalidValue`] for a NaN gradient.
+    /// with the first successful call); [`Error::InvalidValue`] for a NaN or infinite gradient
+    /// or parameter. A failed call changes nothing.
     fn step(&mut self, params: &mut [&mut [f64]], grads: &[&[f64]]) -> Result<()>;
 }
 
@@ -60,12 +61,13 @@ pub(crate) fn check_non_negative(name: &'static str, value: f64) -> Result<()> {
     Ok(())
 }
 
-/// Check the shapes of a step against each other and against the state, creating zeroed
-/// state buffers on the first call.
+/// Validate one step: as many gradients as parameters, equal lengths, the same layout as the
+/// first successful step (`layout`, `None` before it), finite gradients and parameters.
+/// Nothing is changed when it fails, so a bad call cannot corrupt the optimiser's state.
 pub(crate) fn check_step(
     params: &[&mut [f64]],
     grads: &[&[f64]],
-    state: &mut Vec<Vec<f64>>,
+    layout: Option<&[Vec<f64>]>,
 ) -> Result<()> {
     if params.len() != grads.len() {
         return Err(Error::ShapeMismatch {
@@ -74,33 +76,40 @@ pub(crate) fn check_step(
             got: format!("{} buffers", grads.len()),
         });
     }
-    if state.is_empty() {
-        *state = params.iter().map(|p| vec![0.0; p.len()]).collect();
-    }
-    if state.len() != params.len() {
+    if let Some(state) = layout
+        && state.len() != params.len()
+    {
         return Err(Error::ShapeMismatch {
             what: "params",
             expected: format!("{} buffers (as at the first step)", state.len()),
             got: format!("{} buffers", params.len()),
         });
     }
-    for (i, ((p, g), s)) in params.iter().zip(grads).zip(state.iter()).enumerate() {
-        if p.len() != g.len() || p.len() != s.len() {
+    for (i, (p, g)) in params.iter().zip(grads).enumerate() {
+        let expected = layout.map_or(p.len(), |s| s[i].len());
+        if p.len() != g.len() || p.len() != expected {
             return Err(Error::ShapeMismatch {
                 what: "grads",
-                expected: format!("buffer {i} of length {}", s.len()),
+                expected: format!("buffer {i} of length {expected}"),
                 got: format!("param length {}, grad length {}", p.len(), g.len()),
             });
         }
-        if let Some(j) = g.iter().position(|x| x.is_nan()) {
-            return Err(Error::InvalidValue {
-                what: "grads",
-                row: i,
-                col: j,
-                value: f64::NAN,
-                reason: "NaN gradient",
-            });
+        for (what, buf) in [("grads", *g), ("params", &**p)] {
+            if let Some(j) = buf.iter().position(|x| !x.is_finite()) {
+                return Err(Error::InvalidValue {
+                    what,
+                    row: i,
+                    col: j,
+                    value: buf[j],
+                    reason: "optimisers need finite parameters and gradients (did training diverge?)",
+                });
+            }
         }
     }
     Ok(())
+}
+
+/// Zeroed state buffers shaped like `params`.
+pub(crate) fn zeros_like(params: &[&mut [f64]]) -> Vec<Vec<f64>> {
+    params.iter().map(|p| vec![0.0; p.len()]).collect()
 }

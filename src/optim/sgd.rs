@@ -1,4 +1,4 @@
-use super::{Optimizer, check_non_negative, check_positive, check_step, check_unit};
+use super::{Optimizer, check_non_negative, check_positive, check_step, check_unit, zeros_like};
 use crate::error::Result;
 
 /// Stochastic gradient descent, as `torch.optim.SGD` (dampening 0, nesterov off).
@@ -14,8 +14,8 @@ pub struct Sgd {
     lr: f64,
     momentum: f64,
     weight_decay: f64,
-    started: bool,
-    buf: Vec<Vec<f64>>,
+    /// Momentum buffers, created at the first successful step.
+    buf: Option<Vec<Vec<f64>>>,
 }
 
 impl Sgd {
@@ -39,22 +39,23 @@ impl Sgd {
             lr,
             momentum,
             weight_decay,
-            started: false,
-            buf: Vec::new(),
+            buf: None,
         })
     }
 }
 
 impl Optimizer for Sgd {
     fn step(&mut self, params: &mut [&mut [f64]], grads: &[&[f64]]) -> Result<()> {
-        check_step(params, grads, &mut self.buf)?;
-        for ((p, g), b) in params.iter_mut().zip(grads).zip(self.buf.iter_mut()) {
+        check_step(params, grads, self.buf.as_deref())?;
+        let started = self.buf.is_some();
+        let bufs = self.buf.get_or_insert_with(|| zeros_like(params));
+        for ((p, g), b) in params.iter_mut().zip(grads).zip(bufs.iter_mut()) {
             for i in 0..p.len() {
                 let gi = g[i] + self.weight_decay * p[i];
                 let d = if self.momentum == 0.0 {
                     gi
                 } else {
-                    b[i] = if self.started {
+                    b[i] = if started {
                         self.momentum * b[i] + gi
                     } else {
                         gi
@@ -64,7 +65,6 @@ impl Optimizer for Sgd {
                 p[i] -= self.lr * d;
             }
         }
-        self.started = true;
         Ok(())
     }
 }

@@ -12,6 +12,25 @@ use crate::loss::{CrossEntropyOptions, Target};
 use crate::nn::{Linear, SoftmaxClassifier};
 use crate::optim::{Adam, Optimizer};
 
+/// After `steps` updates, a non-finite parameter means the run diverged: say so instead of
+/// reporting the NaN it produced downstream.
+fn diverged(steps: usize, model: &SoftmaxClassifier, e: Error) -> Error {
+    let l = &model.linear;
+    match l
+        .weight
+        .iter()
+        .chain(l.bias.iter())
+        .find(|v| !v.is_finite())
+    {
+        Some(&value) if steps > 0 => Error::Diverged {
+            step: steps,
+            what: "a parameter",
+            value,
+        },
+        _ => e,
+    }
+}
+
 /// Settings of [`seed_example`]; the defaults are the article's.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SeedConfig {
@@ -80,12 +99,24 @@ impl TrainReport {
 
 /// Run the article's training program (T10). See [`SeedConfig`] for the defaults.
 ///
+/// The most epochs [`seed_example`] runs (the loss of every epoch is kept).
+pub const MAX_EPOCHS: usize = 10_000_000;
+
 /// # Errors
-/// [`Error::Empty`] for zero sizes or zero epochs; [`Error::InvalidHyperParameter`] for a bad
-/// learning rate.
+/// [`Error::Empty`] for zero sizes or zero epochs; [`Error::TooLarge`] for more than
+/// [`MAX_EPOCHS`] epochs or more than [`crate::error::MAX_ELEMENTS`] features or weights;
+/// [`Error::InvalidHyperParameter`] for a bad learning rate; [`Error::Diverged`] if the loss
+/// stops being finite (a learning rate far too large).
 pub fn seed_example(config: &SeedConfig) -> Result<TrainReport> {
     if config.epochs == 0 {
         return Err(Error::Empty("epochs must be > 0"));
+    }
+    if config.epochs > MAX_EPOCHS {
+        return Err(Error::TooLarge {
+            what: "epochs",
+            value: config.epochs as u128,
+            limit: MAX_EPOCHS as u128,
+        });
     }
     let mut r = rng(config.seed);
     let data = random_classification(config.n, config.features, config.classes, &mut r)?;
@@ -94,16 +125,20 @@ pub fn seed_example(config: &SeedConfig) -> Result<TrainReport> {
     let opts = CrossEntropyOptions::default();
     let target = Target::Indices(&data.y);
     let acc0 = model.accuracy(&data.x, &data.y)?;
-    let mut losses = Vec::with_capacity(config.epochs);
-    for _ in 0..config.epochs {
-        let (loss, g) = model.loss_and_grad(&data.x, target, &opts)?;
+    let mut losses = Vec::new();
+    for epoch in 0..config.epochs {
+        let (loss, g) = model
+            .loss_and_grad(&data.x, target, &opts)
+            .map_err(|e| diverged(epoch, &model, e))?;
         losses.push(loss.scalar().unwrap_or(f64::NAN));
         opt.step(
             &mut model.linear.parameters_mut(),
             &[g.weight.as_slice(), g.bias.as_slice()],
         )?;
     }
-    let (final_loss, _) = model.loss_and_grad(&data.x, target, &opts)?;
+    let (final_loss, _) = model
+        .loss_and_grad(&data.x, target, &opts)
+        .map_err(|e| diverged(config.epochs, &model, e))?;
     let acc1 = model.accuracy(&data.x, &data.y)?;
     Ok(TrainReport {
         config: config.clone(),

@@ -24,7 +24,8 @@ use crate::softmax::{log_softmax, logsumexp, softmax};
 /// Settings of [`run`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct VerifyConfig {
-    /// Random cases per theorem (the heavier checks T4 and T5 use a tenth, at least 10).
+    /// Random cases per theorem (the heavier checks T4 and T5 use a fiftieth, at least 2;
+    /// 0 counts as 1).
     pub cases: usize,
     /// Seed of the case generator.
     pub seed: u64,
