@@ -1,6 +1,9 @@
 use super::{Optimizer, check_non_negative, check_positive, check_step, check_unit, zeros_like};
 use crate::error::Result;
 
+/// One state buffer per parameter buffer.
+type Buffers = Vec<Vec<f64>>;
+
 /// Adam, as `torch.optim.Adam` (amsgrad = False, maximize = False).
 ///
 /// # Update (step t = 1, 2, …, for each parameter θ with gradient g)
@@ -20,7 +23,7 @@ pub struct Adam {
     weight_decay: f64,
     t: u32,
     /// `(m, v)`, created at the first successful step.
-    state: Option<(Vec<Vec<f64>>, Vec<Vec<f64>>)>,
+    state: Option<(Buffers, Buffers)>,
 }
 
 impl Adam {
