@@ -839,6 +839,34 @@ pub const GENERATED_OUTPUTS: &[GeneratedOutput] = &[
         name: "equivalence-values.txt",
         make: equivalence_values,
     },
+    GeneratedOutput {
+        name: "training-table.txt",
+        make: training_table,
+    },
+    GeneratedOutput {
+        name: "training-values.txt",
+        make: training_values,
+    },
+    GeneratedOutput {
+        name: "bigram-counts.md",
+        make: bigram_counts_table,
+    },
+    GeneratedOutput {
+        name: "bigram-rows.md",
+        make: bigram_rows_table,
+    },
+    GeneratedOutput {
+        name: "bigram-values.txt",
+        make: bigram_values,
+    },
+    GeneratedOutput {
+        name: "bigram-corpus-report.txt",
+        make: bigram_corpus_report,
+    },
+    GeneratedOutput {
+        name: "bigram-corpus.txt",
+        make: bigram_corpus_values,
+    },
 ];
 
 /// Every generated output as `(file name under book/generated/, content)`, computed now
@@ -1102,6 +1130,403 @@ fn equivalence_values() -> Result<String> {
     let g: Vec<f64> = g.row(0).iter().copied().collect();
     a.put("grad_softmax", tuple6(&q));
     a.put("grad_value", tuple6(&g));
+    Ok(a.0)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The training chapter (T10)
+// ---------------------------------------------------------------------------------------------
+
+/// The training chapter's claim: the untrained model's mean loss is within this many nats of
+/// `ln C` (its listing asserts it).
+pub const TRAINING_START_MARGIN: f64 = 0.1;
+/// Seed of the fresh samples on which the training chapter tests the trained model.
+pub const TRAINING_FRESH_SEED: u64 = crate::data::DEFAULT_SEED + 1;
+/// Number of those fresh samples.
+pub const TRAINING_FRESH_N: usize = 1000;
+/// PyTorch's default `betas` of Adam, as the training chapter quotes them;
+/// [`training_values`] checks that `Adam::new` uses them.
+pub const ADAM_BETAS: (f64, f64) = (0.9, 0.999);
+/// PyTorch's default `eps` of Adam (checked as [`ADAM_BETAS`]).
+pub const ADAM_EPS: f64 = 1e-8;
+
+/// The data and the untrained model of [`crate::train::seed_example`], drawn as it draws
+/// them (data first, then the layer, from one generator).
+fn seed_start(
+    config: &crate::train::SeedConfig,
+) -> Result<(crate::data::Classification, crate::nn::SoftmaxClassifier)> {
+    let mut rng = crate::data::rng(config.seed);
+    let data =
+        crate::data::random_classification(config.n, config.features, config.classes, &mut rng)?;
+    let linear = crate::nn::Linear::new(config.features, config.classes, &mut rng)?;
+    Ok((data, crate::nn::SoftmaxClassifier::new(linear)))
+}
+
+fn mean_ce(
+    model: &crate::nn::SoftmaxClassifier,
+    data: &crate::data::Classification,
+) -> Result<f64> {
+    cross_entropy(
+        &model.logits(&data.x)?,
+        Target::Indices(&data.y),
+        &CrossEntropyOptions::default(),
+    )?
+    .scalar()
+    .ok_or_else(|| book_err("Reduction::Mean returned a vector"))
+}
+
+/// `hits/N (p%)` for an accuracy measured on `n` samples.
+fn accuracy_text(accuracy: f64, n: usize) -> String {
+    let hits = (accuracy * n as f64).round();
+    format!("{hits}/{n} ({:.1}%)", 100.0 * accuracy)
+}
+
+/// The loss table that the article's program prints, from [`crate::train::TrainReport::table`].
+fn training_table() -> Result<String> {
+    Ok(crate::train::seed_example(&crate::train::SeedConfig::default())?.table())
+}
+
+/// Every number the training chapter quotes, as `ANCHOR` regions.
+fn training_values() -> Result<String> {
+    use crate::optim::{Adam, Optimizer};
+    let config = crate::train::SeedConfig::default();
+    let report = crate::train::seed_example(&config)?;
+    let (data, untrained) = seed_start(&config)?;
+    let first = report.losses[0];
+    if mean_ce(&untrained, &data)? != first {
+        return Err(book_err(
+            "seed_start no longer draws what seed_example draws: update it",
+        ));
+    }
+    let mut a = Anchored::default();
+
+    // The settings (the article's).
+    let (n, d, c) = (config.n, config.features, config.classes);
+    a.put("n", n);
+    a.put("features", d);
+    a.put("classes", c);
+    a.put("params", c * d + c);
+    a.put("weights", c * d);
+    a.put("lr", config.lr);
+    a.put("epochs", config.epochs);
+    a.put("print_every", config.print_every);
+    a.put("lines", config.epochs / config.print_every);
+    a.put("seed", config.seed);
+    a.put("init_bound", f6(1.0 / (d as f64).sqrt()));
+
+    // Adam's defaults: stepping with them spelled out must equal `Adam::new`.
+    let (mut spelled, mut default) = (
+        Adam::with_options(config.lr, ADAM_BETAS, ADAM_EPS, 0.0)?,
+        Adam::new(config.lr)?,
+    );
+    let (mut p, mut q) = (vec![0.5, -1.0, 2.0], vec![0.5, -1.0, 2.0]);
+    for g in [[1e-9, -3.0, 0.2], [2e-9, 1.0, -0.3], [-1e-9, 0.5, 0.25]] {
+        spelled.step(&mut [&mut p[..]], &[&g[..]])?;
+        default.step(&mut [&mut q[..]], &[&g[..]])?;
+    }
+    if p != q {
+        return Err(book_err("Adam::new no longer uses ADAM_BETAS and ADAM_EPS"));
+    }
+    a.put("beta1", ADAM_BETAS.0);
+    a.put("beta2", ADAM_BETAS.1);
+    // As TeX (the chapter shows it inside a formula): 1e-8 → 10^{-8}.
+    let eps = format!("{ADAM_EPS:e}");
+    let eps = match eps.split_once('e') {
+        Some(("1", exp)) => format!("10^{{{exp}}}"),
+        _ => eps,
+    };
+    a.put("eps", eps);
+
+    // The start: close to ln C, and why.
+    let ln_c = (c as f64).ln();
+    a.put("ln_c", f6(ln_c));
+    a.put("first_loss", f6(first));
+    a.put("start_gap", f6(first - ln_c));
+    a.put("start_margin", TRAINING_START_MARGIN);
+    let z = untrained.logits(&data.x)?;
+    // −log q_{i,y} = lse(z_i) − z_{i,y} = ln C + [lse(z_i) − mean(z_i) − ln C] + [mean(z_i) − z_{i,y}]:
+    // the first bracket is ≥ 0 (Jensen), the second averages to ≈ 0 for random labels.
+    let lse = crate::softmax::logsumexp(&z)?;
+    let (mut slack, mut label) = (0.0, 0.0);
+    for ((row, &y), lse) in z.row_iter().zip(&data.y).zip(lse.iter()) {
+        let mean = row.mean();
+        slack += lse - mean - ln_c;
+        label += mean - row[y as usize];
+    }
+    a.put("start_slack", f6(slack / n as f64));
+    a.put("start_label", f6(label / n as f64));
+    a.put(
+        "logit_rms",
+        format!("{:.2}", (z.norm_squared() / z.len() as f64).sqrt()),
+    );
+
+    // The fall, and its first-order bound.
+    let last = report.losses[report.losses.len() - 1];
+    a.put("last_epoch_loss", f6(last));
+    a.put("final_loss", f6(report.final_loss));
+    let drop = first - report.final_loss;
+    a.put("drop", f6(drop));
+    let (_, g0) = untrained.loss_and_grad(
+        &data.x,
+        Target::Indices(&data.y),
+        &CrossEntropyOptions::default(),
+    )?;
+    let l1: f64 = g0
+        .weight
+        .iter()
+        .chain(g0.bias.iter())
+        .map(|g| g.abs())
+        .sum();
+    let budget = config.lr * config.epochs as f64;
+    let estimate = budget * l1;
+    let moved = (&report.model.linear.weight - &untrained.linear.weight)
+        .amax()
+        .max((&report.model.linear.bias - &untrained.linear.bias).amax());
+    a.put("grad_l1", f6(l1));
+    a.put("budget", budget);
+    a.put("estimate", f6(estimate));
+    a.put("moved", f6(moved));
+    a.put("hard_bound", f6(l1 * moved));
+    a.put("drop_ratio", format!("{:.0}%", 100.0 * drop / estimate));
+    a.put("first_step_drop", f6(report.losses[0] - report.losses[1]));
+    a.put("first_step_estimate", f6(config.lr * l1));
+    a.put("last_step_drop", f6(last - report.final_loss));
+
+    // Accuracy and what it means: labels are noise.
+    a.put("chance", format!("{:.0}%", 100.0 / c as f64));
+    a.put("acc_before", accuracy_text(report.accuracy.0, n));
+    a.put("acc_after", accuracy_text(report.accuracy.1, n));
+    let labels: Vec<usize> = data.y.iter().map(|&y| y as usize).collect();
+    let p_hat = categorical_mle(&labels, c)?;
+    let counts: Vec<String> = p_hat
+        .iter()
+        .map(|p| format!("{}", (p * n as f64).round()))
+        .collect();
+    a.put("label_counts", counts.join(", "));
+    a.put("label_entropy", f6(entropy(&p_hat)?));
+    let fresh = crate::data::random_classification(
+        TRAINING_FRESH_N,
+        d,
+        c,
+        &mut crate::data::rng(TRAINING_FRESH_SEED),
+    )?;
+    a.put("fresh_n", TRAINING_FRESH_N);
+    a.put("fresh_loss_before", f6(mean_ce(&untrained, &fresh)?));
+    a.put("fresh_loss_after", f6(mean_ce(&report.model, &fresh)?));
+    a.put(
+        "fresh_acc_after",
+        accuracy_text(report.model.accuracy(&fresh.x, &fresh.y)?, TRAINING_FRESH_N),
+    );
+    Ok(a.0)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The bigram chapter (T11)
+// ---------------------------------------------------------------------------------------------
+
+/// The bigram chapter's small text, short enough to count its bigrams by hand: "CE =
+/// cross-entropy, cross-entropy = CE", in Latin and Chinese characters.
+pub const BIGRAM_TEXT: &str = "CE=交叉熵，交叉熵=CE";
+/// A text with a bigram ("=熵") that [`BIGRAM_TEXT`] never shows.
+pub const BIGRAM_UNSEEN_TEXT: &str = "CE=熵";
+/// The contexts whose rows the chapter shows under both models.
+const BIGRAM_ROWS: [char; 3] = ['=', '熵', 'C'];
+
+/// Counts, counting model and trained model of [`BIGRAM_TEXT`], with the default options.
+fn bigram_small() -> Result<crate::lm::BigramRun> {
+    crate::lm::run(BIGRAM_TEXT, &crate::lm::BigramOptions::default())
+}
+
+/// The id of a character of [`BIGRAM_TEXT`].
+fn bigram_id(vocab: &crate::lm::Vocab, c: char) -> Result<usize> {
+    vocab
+        .id(c)
+        .ok_or_else(|| book_err(format!("{c:?} is not in the vocabulary of BIGRAM_TEXT")))
+}
+
+/// The count table `n(a, b)` of [`BIGRAM_TEXT`] (row = current character `a`, column = next
+/// character `b`) with the row sums `n(a)`.
+fn bigram_counts_table() -> Result<String> {
+    let r = bigram_small()?;
+    let vocab = r.counts.vocab();
+    let v = vocab.len();
+    let labels: Vec<String> = (0..v).filter_map(|i| vocab.label(i)).collect();
+    let mut s = format!("| $a$ | {} | $n(a)$ |\n", labels.join(" | "));
+    let _ = writeln!(s, "|---|{}---|", "---|".repeat(v));
+    for (a, label) in labels.iter().enumerate() {
+        let row = r
+            .counts
+            .row(a)
+            .ok_or_else(|| book_err("a count row is missing"))?;
+        let cells: Vec<String> = row.iter().map(ToString::to_string).collect();
+        let n = r.counts.context_count(a).unwrap_or(0);
+        let _ = writeln!(s, "| {label} | {} | {n} |", cells.join(" | "));
+    }
+    Ok(s)
+}
+
+/// For the contexts `a` of [`BIGRAM_ROWS`]: `P̂(b | a)` of the counting model and `P(b | a)` of
+/// the trained one, one row per next character `b` (a column per context and model keeps the
+/// table narrow).
+fn bigram_rows_table() -> Result<String> {
+    let r = bigram_small()?;
+    let vocab = r.counts.vocab();
+    let (p_hat, p) = (r.counting.probabilities(), r.training.model.probabilities());
+    // Exact zeros and ones as such; tiny probabilities in scientific notation.
+    let cell = |x: f64| {
+        if x != 0.0 && x < 1e-3 {
+            format!("{x:.1e}")
+        } else {
+            short(x)
+        }
+    };
+    let mut columns = Vec::new();
+    let mut s = String::from("| $b$ |");
+    for c in BIGRAM_ROWS {
+        let a = bigram_id(vocab, c)?;
+        for (name, m) in [("\\hat P", &p_hat), ("P", &p)] {
+            let _ = write!(s, " ${name}(b \\mid \\text{{{c}}})$ |");
+            columns.push((a, m));
+        }
+    }
+    let _ = writeln!(s, "\n|---|{}", "---|".repeat(columns.len()));
+    for b in 0..vocab.len() {
+        let label = vocab
+            .label(b)
+            .ok_or_else(|| book_err("a token without label"))?;
+        let cells: Vec<String> = columns.iter().map(|&(a, m)| cell(m[(a, b)])).collect();
+        let _ = writeln!(s, "| {label} | {} |", cells.join(" | "));
+    }
+    Ok(s)
+}
+
+/// Every number the bigram chapter quotes about [`BIGRAM_TEXT`] and the training options.
+fn bigram_values() -> Result<String> {
+    let r = bigram_small()?;
+    let vocab = r.counts.vocab();
+    let rep = &r.report;
+    let opts = crate::lm::TrainOptions::default();
+    let mut a = Anchored::default();
+    a.put("text", BIGRAM_TEXT);
+    a.put("tokens", rep.tokens);
+    a.put("bigrams", rep.bigrams);
+    a.put("vocab", rep.vocab_size);
+    let v = rep.vocab_size;
+    let seen = r.counts.to_matrix().iter().filter(|&&n| n > 0.0).count();
+    a.put("pairs_seen", seen);
+    a.put("pairs_all", v * v);
+    a.put("pairs_unseen", v * v - seen);
+    // Positions where the counting model hesitates: contexts with more than one successor.
+    let branching: u64 = (0..v)
+        .filter_map(|c| r.counts.row(c))
+        .filter(|row| row.iter().filter(|&&k| k > 0).count() > 1)
+        .map(|row| row.iter().sum::<u64>())
+        .sum();
+    a.put("branching", branching);
+    let id = |c| bigram_id(vocab, c);
+    let n = |x, y| -> Result<u64> {
+        r.counts
+            .count(id(x)?, id(y)?)
+            .ok_or_else(|| book_err("count out of range"))
+    };
+    a.put("n_jiao_cha", n('交', '叉')?);
+    a.put("n_eq", r.counts.context_count(id('=')?).unwrap_or(0));
+    a.put("n_eq_jiao", n('=', '交')?);
+    a.put("n_eq_c", n('=', 'C')?);
+    a.put("ce_counting", f6(rep.ce_counting));
+    a.put("ce_trained", f6(rep.ce_trained));
+    a.put("ppl_counting", f6(rep.perplexity_counting));
+    a.put("ppl_trained", f6(rep.perplexity_trained));
+    a.put("mean_kl", format!("{:.2e}", rep.mean_kl));
+    a.put("iterations", rep.iterations);
+    a.put("ln_v", f6((v as f64).ln()));
+    a.put("initial_gap", f6(r.training.gaps[0]));
+    a.put(
+        "p_unseen",
+        format!("{:.1e}", r.training.model.prob('C', '交')?),
+    );
+    a.put("unseen_text", BIGRAM_UNSEEN_TEXT);
+    a.put(
+        "unseen_ce_trained",
+        f6(r.training.model.cross_entropy_on(BIGRAM_UNSEEN_TEXT)?),
+    );
+    a.put("lr", opts.lr);
+    a.put("beta1", opts.betas.0);
+    a.put("beta2", opts.betas.1);
+    a.put("tolerance", format!("{:.0e}", opts.tolerance));
+    a.put("max_iters", opts.max_iters);
+    a.put("vocab_cap", crate::lm::DEFAULT_MAX_VOCAB);
+    Ok(a.0)
+}
+
+/// The bigram report on the default corpus (the books' prose), computed once per process for
+/// a given corpus: it takes seconds in an unoptimised build, and [`generated_outputs`] is
+/// called by more than one test.
+fn bigram_corpus_run() -> Result<Arc<CorpusRun>> {
+    static CACHE: Mutex<Option<Arc<CorpusRun>>> = Mutex::new(None);
+    let text = crate::corpus::book_corpus()?;
+    let mut cache = match CACHE.lock() {
+        Ok(c) => c,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    if let Some(run) = cache.as_ref().filter(|r| r.text == text) {
+        return Ok(Arc::clone(run));
+    }
+    let r = crate::lm::run(&text, &crate::lm::BigramOptions::default())?;
+    let seen = r.counts.to_matrix().iter().filter(|&&n| n > 0.0).count();
+    let run = Arc::new(CorpusRun {
+        text,
+        report: r.report,
+        pairs_seen: seen,
+    });
+    *cache = Some(Arc::clone(&run));
+    Ok(run)
+}
+
+/// What the chapter quotes from the run on the default corpus.
+struct CorpusRun {
+    text: String,
+    report: crate::lm::BigramReport,
+    pairs_seen: usize,
+}
+
+/// The report table of the default corpus ([`crate::lm::BigramReport::render`]).
+fn bigram_corpus_report() -> Result<String> {
+    Ok(bigram_corpus_run()?.report.render())
+}
+
+/// The numbers the chapter quotes from the run on the default corpus.
+fn bigram_corpus_values() -> Result<String> {
+    let run = bigram_corpus_run()?;
+    let rep = &run.report;
+    // The chapter says so in words.
+    if rep.unknown_token || !rep.converged {
+        return Err(book_err(
+            "the bigram chapter says every character of the books is in the vocabulary and \
+             that training converged: update its prose",
+        ));
+    }
+    let mut a = Anchored::default();
+    a.put("tokens", rep.tokens);
+    a.put("bigrams", rep.bigrams);
+    a.put("distinct", rep.distinct_chars);
+    a.put("vocab", rep.vocab_size);
+    a.put("ce_counting", f6(rep.ce_counting));
+    a.put("ce_trained", f6(rep.ce_trained));
+    a.put("ppl_counting", format!("{:.3}", rep.perplexity_counting));
+    a.put("ppl_trained", format!("{:.3}", rep.perplexity_trained));
+    a.put("ce_counting_short", format!("{:.2}", rep.ce_counting));
+    a.put("ppl_round", format!("{:.0}", rep.perplexity_counting));
+    a.put("mean_kl", format!("{:.2e}", rep.mean_kl));
+    a.put("iterations", rep.iterations);
+    a.put("converged", rep.converged);
+    let all = rep.vocab_size * rep.vocab_size;
+    a.put("pairs_seen", run.pairs_seen);
+    a.put("pairs_all", all);
+    a.put(
+        "pairs_seen_percent",
+        format!("{:.1}%", 100.0 * run.pairs_seen as f64 / all as f64),
+    );
     Ok(a.0)
 }
 

@@ -1,0 +1,162 @@
+extern crate ce_mle;
+extern crate nalgebra;
+
+// Checks every claim of the chapter "Next-token prediction: a bigram model on real text",
+// on the chapter's small text (the figures on the book's own prose come from
+// `ce_mle::book` and `cargo run --release -- bigram`, too slow for an unoptimised run).
+//
+// The chapter shows excerpts (between `ANCHOR` markers); `mdbook test` compiles and runs
+// the whole program for each excerpt, and `cargo run --example bigram` runs it too.
+
+use ce_mle::lm::{Bigram, BigramCounts, TrainOptions, Training, Vocab, train};
+use nalgebra::DMatrix;
+
+/// Two computations of the same quantity in f64 agree to this absolute tolerance.
+const TOL: f64 = 1e-12;
+
+type Result<T> = std::result::Result<T, ce_mle::Error>;
+
+// ANCHOR: text
+// "CE = cross-entropy, cross-entropy = CE": Latin and Chinese characters.
+const TEXT: &str = "CE=交叉熵，交叉熵=CE";
+// ANCHOR_END: text
+
+fn counts() -> Result<BigramCounts> {
+    // ANCHOR: counts
+    // Tokens are characters: the vocabulary is the 7 distinct ones.
+    let vocab = Vocab::from_text(TEXT, 100)?;
+    let counts = BigramCounts::from_text(TEXT, vocab)?;
+    let id = |c| counts.vocab().id(c).expect("a character of the text");
+    let n = |a, b| counts.count(id(a), id(b)).expect("two tokens");
+
+    assert_eq!((counts.tokens(), counts.bigrams()), (13, 12)); // T, M = T − 1
+    assert_eq!(n('交', '叉'), 2); // "交叉" occurs twice
+    assert_eq!((n('=', '交'), n('=', 'C')), (1, 1)); // "=" is followed by 交 or C
+    assert_eq!(n('C', '交'), 0); // never seen
+    // n(a) counts a as a context: the final E predicts nothing.
+    assert_eq!(counts.context_count(id('E')), Some(1));
+    // ANCHOR_END: counts
+
+    // n(a) = Σ_b n(a, b), and Σ_a n(a) = M.
+    let v = counts.vocab().len();
+    assert_eq!(v, 7);
+    let mut total = 0;
+    for a in 0..v {
+        let row: u64 = counts.row(a).expect("a row").iter().sum();
+        assert_eq!(counts.context_count(a), Some(row));
+        total += row;
+    }
+    assert_eq!(total, counts.bigrams());
+    Ok(counts)
+}
+
+fn counting(counts: &BigramCounts) -> Result<(Bigram, f64)> {
+    // ANCHOR: counting
+    let mle = Bigram::counting(counts); // P̂(b | a) = n(a, b) / n(a)
+    let close = |x: f64, y: f64| (x - y).abs() < TOL;
+    assert!(close(mle.prob('=', '交')?, 0.5) && close(mle.prob('=', 'C')?, 0.5));
+    assert!(close(mle.prob('交', '叉')?, 1.0));
+    assert_eq!(mle.prob('C', '交')?, 0.0); // an unseen pair is impossible
+
+    // Only "=" and "熵" hesitate, each twice, between two equally frequent
+    // successors; the other 8 predictions are certain. So CE = 4 ln 2 / 12.
+    let ce = mle.cross_entropy_counts(counts)?;
+    assert!(close(ce, 4.0 * 2f64.ln() / 12.0));
+    // ANCHOR_END: counting
+
+    // The same number from the text, position by position.
+    assert!(close(mle.cross_entropy_on(TEXT)?, ce));
+    // It is the minimum: moving probability within a context makes the CE worse.
+    let p = mle.probabilities();
+    let v = p.nrows();
+    for a in 0..v {
+        for b in 0..v {
+            let mut q = p.clone();
+            for k in 0..v {
+                q[(a, k)] *= 0.9;
+            }
+            q[(a, b)] += 0.1;
+            let other = Bigram::from_logits(counts.vocab().clone(), &q.map(f64::ln))?;
+            assert!(other.cross_entropy_counts(counts)? >= ce - TOL);
+            if counts.context_count(a) != Some(0) && p[(a, b)] < 1.0 {
+                assert!(other.cross_entropy_counts(counts)? > ce);
+            }
+        }
+    }
+    Ok((mle, ce))
+}
+
+fn trained(counts: &BigramCounts, mle: &Bigram, ce: f64) -> Result<Training> {
+    // ANCHOR: train
+    // Logits Z (7 × 7) start at 0, i.e. uniform; Adam minimises the mean CE.
+    let t = train(counts, &TrainOptions::default())?;
+    assert!(t.converged); // the gap fell below the tolerance (1e-4 nats)
+
+    // CE(trained) − CE(counting) = Σ_a (n(a)/M) KL(P̂(·|a) ‖ P(·|a)) ≥ 0.
+    let ce_trained = t.model.cross_entropy_counts(counts)?;
+    let kl = t.model.mean_kl_from_counts(counts)?;
+    assert!((ce_trained - ce - kl).abs() < TOL && kl > 0.0);
+
+    // Where counts are positive the two models agree; an unseen pair keeps a
+    // small probability that shrinks with more steps but never reaches 0.
+    assert!((t.model.prob('=', '交')? - mle.prob('=', '交')?).abs() < 1e-3);
+    let p = t.model.prob('C', '交')?;
+    assert!(0.0 < p && p < 1e-3);
+    // ANCHOR_END: train
+
+    // The gap starts at ln V − CE(counting) (all-zero logits are uniform), and ends small.
+    let v = counts.vocab().len() as f64;
+    assert!((t.gaps[0] - (v.ln() - ce)).abs() < TOL);
+    assert!(t.gaps.last().is_some_and(|&g| g < t.gaps[0] / 1000.0));
+    // Unseen pairs: logits pushed ever lower, never to −∞.
+    let c = counts.vocab().id('C').expect("C");
+    let jiao = counts.vocab().id('交').expect("交");
+    assert!(t.logits[(c, jiao)].is_finite() && t.logits[(c, jiao)] < -1.0);
+    // Training longer gets closer still, and the unseen pair's probability keeps falling.
+    let longer = TrainOptions {
+        tolerance: 1e-6,
+        max_iters: 100_000,
+        ..TrainOptions::default()
+    };
+    let t2 = train(counts, &longer)?;
+    assert!(t2.converged && t2.final_gap < t.final_gap);
+    assert!(t2.model.prob('C', '交')? < p);
+    Ok(t)
+}
+
+fn perplexity(counts: &BigramCounts, mle: &Bigram, ce: f64) -> Result<()> {
+    // ANCHOR: perplexity
+    let ppl = mle.perplexity_on(TEXT)?;
+    assert!((ppl - ce.exp()).abs() < TOL); // perplexity = exp(mean CE)
+    // 4 of the 12 predictions choose between 2 characters: 2^(4/12) ≈ 1.26.
+    assert!((ppl - 2f64.powf(4.0 / 12.0)).abs() < TOL);
+
+    // A uniform model (all logits 0) over V = 7 characters has perplexity 7.
+    let uniform = Bigram::from_logits(counts.vocab().clone(), &DMatrix::zeros(7, 7))?;
+    assert!((uniform.perplexity_on(TEXT)? - 7.0).abs() < 1e-9);
+    // ANCHOR_END: perplexity
+    Ok(())
+}
+
+fn unseen(mle: &Bigram, t: &Training) -> Result<()> {
+    // ANCHOR: unseen
+    // "CE=熵" contains the pair "=熵", which the text never shows.
+    let new_text = "CE=熵";
+    assert_eq!(mle.cross_entropy_on(new_text)?, f64::INFINITY);
+    assert!(t.model.cross_entropy_on(new_text)?.is_finite());
+    // ANCHOR_END: unseen
+    Ok(())
+}
+
+fn main() -> Result<()> {
+    assert_eq!(TOL, ce_mle::book::LISTING_TOLERANCE);
+    assert_eq!(TEXT, ce_mle::book::BIGRAM_TEXT);
+    let counts = counts()?;
+    let (mle, ce) = counting(&counts)?;
+    let t = trained(&counts, &mle, ce)?;
+    perplexity(&counts, &mle, ce)?;
+    unseen(&mle, &t)?;
+    assert_eq!(ce_mle::book::BIGRAM_UNSEEN_TEXT, "CE=熵");
+    println!("every claim of the chapter checked");
+    Ok(())
+}
