@@ -6,13 +6,13 @@ mod training;
 #[path = "gen.rs"]
 mod generators;
 
+mod bigram;
+mod book;
+mod book_sync;
+mod cli;
+mod corpus;
 mod errors;
 mod gradients;
 mod oracles;
 mod properties;
 mod worked;
-mod book;
-mod book_sync;
-mod cli;
-mod bigram;
-mod corpus;

@@ -215,7 +215,10 @@ fn ignored() -> Result<()> {
     // A NaN logit is refused too, with its position, instead of becoming a NaN loss.
     let bad = DMatrix::from_row_slice(1, 2, &[f64::NAN, 0.0]);
     let nan = loss::cross_entropy(&bad, Target::Indices(&[0]), &opts);
-    assert!(matches!(nan, Err(ce_mle::Error::InvalidValue { row: 0, col: 0, .. })));
+    assert!(matches!(
+        nan,
+        Err(ce_mle::Error::InvalidValue { row: 0, col: 0, .. })
+    ));
     // ANCHOR_END: ignored
     Ok(())
 }
