@@ -170,6 +170,9 @@ fn load(book_dir: &Path) -> mdbook_driver::errors::Result<MDBook> {
 /// [`Error::Book`] if mdBook fails, logs any warning or error, or a formula is left
 /// unrendered; also if `index.html` is missing afterwards.
 pub fn build_book(book_dir: &Path, out: &Path) -> Result<PathBuf> {
+    // mdBook resolves a relative build directory against the book's own folder, which would
+    // write into the sources: resolve it against the current directory instead.
+    let out = &std::path::absolute(out).map_err(|e| Error::io(out, e))?;
     let what = format!("building {}", book_dir.display());
     with_captured_warnings(&what, || {
         let mut book = load(book_dir)?;

@@ -28,7 +28,8 @@ pub fn log_likelihood(probs: &[f64]) -> Result<f64> {
             });
         }
     }
-    Ok(probs.iter().map(|p| p.ln()).sum())
+    // `+ 0.0`: the log-likelihood of no observation is 0 (f64's empty sum is −0.0).
+    Ok(probs.iter().map(|p| p.ln()).sum::<f64>() + 0.0)
 }
 
 /// `NLL = −ℓ = −Σ_i ln p_i`, in nats (see [`log_likelihood`]). T2: equal to the summed

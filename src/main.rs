@@ -142,12 +142,7 @@ fn verify(args: &VerifyArgs) -> Result<(), Failure> {
 
 fn build_books(out: Option<PathBuf>, announce: bool) -> Result<(), Failure> {
     let out = match out {
-        // mdBook resolves a relative build directory against the book's own folder: make it
-        // relative to where the user is instead.
-        Some(o) => std::path::absolute(&o).map_err(|e| Error::Io {
-            path: o.display().to_string(),
-            message: e.to_string(),
-        })?,
+        Some(o) => o,
         None => ce_mle::book::target_dir()?.join("book"),
     };
     let pages = ce_mle::book::build_books(&out)?;
@@ -199,6 +194,12 @@ fn bigram(args: &BigramArgs) -> Result<(), Failure> {
     println!("corpus / 语料: {name}");
     print!("{}", run.report.render());
     println!("time / 用时: {:.2} s", start.elapsed().as_secs_f64());
+    if !run.report.converged {
+        eprintln!(
+            "warning: stopped after {} steps with the gap at {:.2e} nats, above the tolerance; raise --max-iters",
+            run.report.iterations, run.report.final_gap
+        );
+    }
     Ok(())
 }
 

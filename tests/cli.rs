@@ -99,3 +99,33 @@ fn bigram_reports_both_models_and_refuses_bad_corpora() {
     let out = ce_mle(&["bigram", "--corpus", missing.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn book_build_out_is_relative_to_the_current_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_ce-mle"))
+        .args(["book", "build", "--out", "rel-books"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for lang in ["zh", "en"] {
+        assert!(
+            dir.path()
+                .join("rel-books")
+                .join(lang)
+                .join("index.html")
+                .is_file()
+        );
+        // Never inside the book's sources (where mdBook would put a relative build-dir).
+        let stray = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("book")
+            .join(lang)
+            .join("rel-books");
+        assert!(!stray.exists(), "{}", stray.display());
+    }
+}
