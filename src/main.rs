@@ -12,6 +12,34 @@ use ce_mle::Error;
 use ce_mle::train::{SeedConfig, seed_example};
 use ce_mle::verify::{VerifyConfig, render_table, run};
 
+/// `print!` that stops quietly when stdout is closed (e.g. `ce-mle verify | head`) instead of
+/// panicking, as `print!` does on a broken pipe.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        write_stdout(&format!($($arg)*))?
+    };
+}
+
+/// `println!` with the behaviour of [`out!`].
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        write_stdout(&format!("{}\n", format_args!($($arg)*)))?
+    };
+}
+
+fn write_stdout(s: &str) -> Result<(), Failure> {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(s.as_bytes()).and_then(|()| stdout.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Failure::Closed),
+        Err(e) => Err(Failure::Input(Error::Io {
+            path: "<stdout>".into(),
+            message: e.to_string(),
+        })),
+    }
+}
+
 #[derive(Parser)]
 #[command(
     name = "ce-mle",
@@ -101,6 +129,8 @@ struct BigramArgs {
 /// Why the program stops: a failed check (exit 1) or bad input (exit 2).
 enum Failure {
     Checks,
+    /// Standard output was closed by the reader: stop quietly.
+    Closed,
     Input(Error),
 }
 
@@ -119,10 +149,10 @@ fn verify(args: &VerifyArgs) -> Result<(), Failure> {
     let ok = rows.iter().all(|r| r.passed);
     if args.json {
         let doc = serde_json::json!({ "config": cfg, "checks": rows, "passed": ok });
-        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
     } else {
-        print!("{}", render_table(&rows));
-        println!(
+        out!("{}", render_table(&rows));
+        outln!(
             "{}",
             if ok {
                 "all checks PASS / 全部通过"
@@ -147,9 +177,9 @@ fn build_books(out: Option<PathBuf>, announce: bool) -> Result<(), Failure> {
     };
     let pages = ce_mle::book::build_books(&out)?;
     if announce {
-        println!("books built / 书已构建:");
+        outln!("books built / 书已构建:");
         for p in pages {
-            println!("  {}", p.display());
+            outln!("  {}", p.display());
         }
     }
     Ok(())
@@ -163,10 +193,12 @@ fn train(args: &TrainArgs) -> Result<(), Failure> {
         ..SeedConfig::default()
     };
     let rep = seed_example(&cfg)?;
-    print!("{}", rep.table());
-    println!(
+    out!("{}", rep.table());
+    outln!(
         "final loss {:.4}; training accuracy {:.3} -> {:.3}",
-        rep.final_loss, rep.accuracy.0, rep.accuracy.1
+        rep.final_loss,
+        rep.accuracy.0,
+        rep.accuracy.1
     );
     Ok(())
 }
@@ -191,9 +223,9 @@ fn bigram(args: &BigramArgs) -> Result<(), Failure> {
         },
     };
     let run = ce_mle::lm::run(&text, &opts)?;
-    println!("corpus / 语料: {name}");
-    print!("{}", run.report.render());
-    println!("time / 用时: {:.2} s", start.elapsed().as_secs_f64());
+    outln!("corpus / 语料: {name}");
+    out!("{}", run.report.render());
+    outln!("time / 用时: {:.2} s", start.elapsed().as_secs_f64());
     if !run.report.converged {
         eprintln!(
             "warning: stopped after {} steps with the gap at {:.2e} nats, above the tolerance; raise --max-iters",
@@ -231,12 +263,14 @@ fn main() -> ExitCode {
         Some(Command::Bigram(a)) => bigram(&a),
         Some(Command::Book(BookCommand::Build { out })) => build_books(out, true),
         Some(Command::Book(BookCommand::Test)) => ce_mle::book::test_books()
-            .map(|()| println!("book tests passed / 书中代码全部通过"))
-            .map_err(Failure::from),
+            .map_err(Failure::from)
+            .and_then(|()| Ok(outln!("book tests passed / 书中代码全部通过"))),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Checks) => ExitCode::from(1),
+        // What a process killed by SIGPIPE reports in a shell (128 + 13).
+        Err(Failure::Closed) => ExitCode::from(141),
         Err(Failure::Input(e)) => {
             eprintln!("error: {e}");
             ExitCode::from(2)

@@ -129,3 +129,21 @@ fn book_build_out_is_relative_to_the_current_directory() {
         assert!(!stray.exists(), "{}", stray.display());
     }
 }
+
+#[test]
+fn a_closed_stdout_stops_quietly_instead_of_panicking() {
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ce-mle"))
+        .args(["train", "--epochs", "2000"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Close the reading end at once (like `ce-mle train | true`): the table, written after
+    // 2000 epochs of training, meets a closed pipe.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(141), "{stderr}");
+}
