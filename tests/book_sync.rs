@@ -226,3 +226,35 @@ fn glossary_terms_are_used_in_both_books() {
         );
     }
 }
+
+/// Chinese prose uses full-width quotes “…”: after Chinese text, mdBook's smart punctuation
+/// turns both ASCII quotes of a pair into an opening “, so `"对"` would show as “对“.
+#[test]
+fn chinese_prose_has_no_ascii_double_quotes() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("book/zh/src");
+    let mut bad = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("md") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut fenced = false;
+        for (i, line) in text.lines().enumerate() {
+            if line.trim_start().starts_with("```") {
+                fenced = !fenced;
+                continue;
+            }
+            // Drop code spans, where ASCII quotes are code.
+            let prose: String = line.split('`').step_by(2).collect();
+            if !fenced && !line.starts_with("<!--") && prose.contains('"') {
+                bad.push(format!("{}:{}: {line}", path.display(), i + 1));
+            }
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "use “…” in Chinese prose:\n{}",
+        bad.join("\n")
+    );
+}
