@@ -1274,12 +1274,7 @@ fn training_values() -> Result<String> {
         Target::Indices(&data.y),
         &CrossEntropyOptions::default(),
     )?;
-    let l1: f64 = g0
-        .weight
-        .iter()
-        .chain(g0.bias.iter())
-        .map(|g| g.abs())
-        .sum();
+    let l1 = g0.l1_norm();
     let budget = config.lr * config.epochs as f64;
     let estimate = budget * l1;
     let moved = (&report.model.linear.weight - &untrained.linear.weight)

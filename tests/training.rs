@@ -44,12 +44,7 @@ fn t10_loss_falls_by_the_first_order_margin() {
             &Default::default(),
         )
         .unwrap();
-    let l1: f64 = g0
-        .weight
-        .iter()
-        .chain(g0.bias.iter())
-        .map(|v| v.abs())
-        .sum();
+    let l1 = g0.l1_norm();
     let predicted = cfg.lr * cfg.epochs as f64 * l1;
     let drop = r.losses[0] - r.final_loss;
     assert!(

@@ -33,6 +33,19 @@ pub struct LinearGrad {
     pub input: DMatrix<f64>,
 }
 
+impl LinearGrad {
+    /// `‖∇‖₁`: the sum of the absolute values of the weight and bias gradients (the input
+    /// gradient is not a parameter and is left out).
+    #[must_use]
+    pub fn l1_norm(&self) -> f64 {
+        self.weight
+            .iter()
+            .chain(self.bias.iter())
+            .map(|g| g.abs())
+            .sum()
+    }
+}
+
 impl Linear {
     /// A layer initialised as PyTorch does by default: every weight and bias drawn from
     /// `U(−k, k)` with `k = 1/√in_features` (`kaiming_uniform_(a = √5)` reduces to this).
