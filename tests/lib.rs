@@ -13,6 +13,7 @@ mod cli;
 mod corpus;
 mod errors;
 mod gradients;
+mod optim;
 mod oracles;
 mod properties;
 mod worked;

@@ -1,4 +1,4 @@
-//! Optimisers with PyTorch's update rules: [`Sgd`] and [`Adam`].
+//! Optimisers with PyTorch's update rules: [`Sgd`], [`Adam`] and [`AdamW`].
 //!
 //! An optimiser updates a list of parameter buffers in place from gradients of the same
 //! shapes, in the same order at every call: `step(&mut [&mut [f64]], &[&[f64]])`. A nalgebra
@@ -11,7 +11,7 @@
 mod adam;
 mod sgd;
 
-pub use adam::Adam;
+pub use adam::{Adam, AdamW};
 pub use sgd::Sgd;
 
 use crate::error::{Error, Result};

@@ -1,19 +1,22 @@
 use super::{Optimizer, check_non_negative, check_positive, check_step, check_unit, zeros_like};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
-/// Stochastic gradient descent, as `torch.optim.SGD` (dampening 0, nesterov off).
+/// Stochastic gradient descent, as `torch.optim.SGD` (maximize = False).
 ///
 /// # Update (for each parameter θ with gradient g)
 /// ```text
-/// g ← g + λθ                      (weight_decay λ)
-/// b ← g at the first step, μ·b + g afterwards   (momentum μ; skipped when μ = 0)
-/// θ ← θ − lr·b
+/// g ← g + λθ                                   (weight_decay λ)
+/// b ← g at the first step, μ·b + (1 − τ)·g afterwards   (momentum μ, dampening τ; skipped when μ = 0)
+/// d ← g + μ·b if nesterov, else b
+/// θ ← θ − lr·d
 /// ```
 #[derive(Clone, Debug)]
 pub struct Sgd {
     lr: f64,
     momentum: f64,
+    dampening: f64,
     weight_decay: f64,
+    nesterov: bool,
     /// Momentum buffers, created at the first successful step.
     buf: Option<Vec<Vec<f64>>>,
 }
@@ -27,7 +30,7 @@ impl Sgd {
         Self::with_options(lr, 0.0, 0.0)
     }
 
-    /// SGD with momentum μ ∈ [0, 1) and weight decay λ ≥ 0.
+    /// SGD with momentum μ ∈ [0, 1) and weight decay λ ≥ 0 (dampening 0, nesterov off).
     ///
     /// # Errors
     /// [`crate::Error::InvalidHyperParameter`] for a value outside those ranges.
@@ -38,9 +41,51 @@ impl Sgd {
         Ok(Self {
             lr,
             momentum,
+            dampening: 0.0,
             weight_decay,
+            nesterov: false,
             buf: None,
         })
+    }
+
+    /// Set the dampening τ ∈ [0, 1] of the momentum buffer.
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidHyperParameter`] outside [0, 1], or non-zero with nesterov on
+    /// (PyTorch refuses that combination too).
+    pub fn dampening(mut self, tau: f64) -> Result<Self> {
+        if !(0.0..=1.0).contains(&tau) {
+            return Err(Error::InvalidHyperParameter {
+                name: "dampening",
+                value: tau,
+                reason: "must be in [0, 1]",
+            });
+        }
+        self.dampening = tau;
+        self.check_nesterov()?;
+        Ok(self)
+    }
+
+    /// Turn Nesterov momentum on or off.
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidHyperParameter`] if on with momentum 0 or dampening ≠ 0 (PyTorch:
+    /// "Nesterov momentum requires a momentum and zero dampening").
+    pub fn nesterov(mut self, on: bool) -> Result<Self> {
+        self.nesterov = on;
+        self.check_nesterov()?;
+        Ok(self)
+    }
+
+    fn check_nesterov(&self) -> Result<()> {
+        if self.nesterov && (self.momentum <= 0.0 || self.dampening != 0.0) {
+            return Err(Error::InvalidHyperParameter {
+                name: "nesterov",
+                value: 1.0,
+                reason: "Nesterov momentum requires a momentum > 0 and zero dampening",
+            });
+        }
+        Ok(())
     }
 }
 
@@ -56,11 +101,15 @@ impl Optimizer for Sgd {
                     gi
                 } else {
                     b[i] = if started {
-                        self.momentum * b[i] + gi
+                        self.momentum * b[i] + (1.0 - self.dampening) * gi
                     } else {
                         gi
                     };
-                    b[i]
+                    if self.nesterov {
+                        gi + self.momentum * b[i]
+                    } else {
+                        b[i]
+                    }
                 };
                 p[i] -= self.lr * d;
             }
