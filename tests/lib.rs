@@ -11,6 +11,7 @@ mod book;
 mod book_sync;
 mod cli;
 mod corpus;
+mod early_stopping;
 mod errors;
 mod gradients;
 mod optim;

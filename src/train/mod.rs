@@ -4,9 +4,13 @@
 //! `Linear(10 → 5)` on 32 standard-normal samples with uniform labels, `cross_entropy`, Adam
 //! (lr 1e-3), 100 full-batch epochs, the loss printed every 10 epochs (theorem T10).
 
+mod early_stopping;
+
+pub use early_stopping::{EarlyStopping, History};
+
 use std::fmt::Write as _;
 
-use crate::data::{DEFAULT_SEED, random_classification, rng};
+use crate::data::{Classification, DEFAULT_SEED, random_classification, rng};
 use crate::error::{Error, Result};
 use crate::loss::{CrossEntropyOptions, Target};
 use crate::nn::{Linear, SoftmaxClassifier};
@@ -147,4 +151,59 @@ pub fn seed_example(config: &SeedConfig) -> Result<TrainReport> {
         accuracy: (acc0, acc1),
         model,
     })
+}
+
+/// Full-batch training of `model` on `train` with `optimizer` for at most `epochs` epochs,
+/// recording the training and (if given) validation mean cross-entropy before each update.
+///
+/// With `early` (which needs a validation set), training stops as soon as
+/// [`EarlyStopping::update`] says so — the epoch that triggered it is recorded but not
+/// followed by an update — and, if it keeps the best parameters, they are restored into
+/// `model`.
+///
+/// # Errors
+/// [`Error::Empty`] for zero epochs or `early` without a validation set;
+/// [`Error::Diverged`] if a parameter stops being finite; errors of the loss and the optimiser.
+pub fn fit(
+    model: &mut SoftmaxClassifier,
+    train: &Classification,
+    validation: Option<&Classification>,
+    optimizer: &mut dyn Optimizer,
+    epochs: usize,
+    mut early: Option<&mut EarlyStopping>,
+) -> Result<History> {
+    if epochs == 0 {
+        return Err(Error::Empty("epochs must be > 0"));
+    }
+    if early.is_some() && validation.is_none() {
+        return Err(Error::Empty("early stopping needs a validation set"));
+    }
+    let opts = CrossEntropyOptions::default();
+    let mut history = History::default();
+    for epoch in 0..epochs {
+        let (loss, g) = model
+            .loss_and_grad(&train.x, Target::Indices(&train.y), &opts)
+            .map_err(|e| diverged(epoch, model, e))?;
+        history.train.push(loss.scalar().unwrap_or(f64::NAN));
+        if let Some(val) = validation {
+            let (vl, _) = model.loss_and_grad(&val.x, Target::Indices(&val.y), &opts)?;
+            let vl = vl.scalar().unwrap_or(f64::NAN);
+            history.validation.push(vl);
+            if let Some(es) = early.as_deref_mut() {
+                let l = &model.linear;
+                if es.update(epoch, vl, &[l.weight.as_slice(), l.bias.as_slice()])? {
+                    es.restore(&mut model.linear.parameters_mut())?;
+                    return Ok(history);
+                }
+            }
+        }
+        optimizer.step(
+            &mut model.linear.parameters_mut(),
+            &[g.weight.as_slice(), g.bias.as_slice()],
+        )?;
+    }
+    if let Some(es) = early {
+        es.restore(&mut model.linear.parameters_mut())?;
+    }
+    Ok(history)
 }
