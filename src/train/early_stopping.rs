@@ -20,7 +20,7 @@ pub struct History {
 /// stop; the best epoch is then `patience` epochs back. With `restore_best`, the parameters
 /// of the best epoch are kept and [`Self::restore`] writes them back.
 ///
-/// Why it works (book: strengths and weaknesses): the training loss is the NLL of the training
+/// Why it works: the training loss is the NLL of the training
 /// set, which a flexible model keeps lowering by memorising it; the validation loss estimates
 /// the expected NLL on new data, which stops improving once the model starts to overfit.
 #[derive(Clone, Debug)]
