@@ -144,6 +144,13 @@ pub enum Error {
     /// Building or testing a book failed (mdBook error, a warning, or a failing snippet).
     #[error("book: {0}")]
     Book(String),
+    /// Drawing a figure failed (plotters reported an error).
+    #[error("plot: {0}")]
+    Plot(String),
+    /// A JSON case for `ce-mle loss` that cannot be read: bad JSON, an unknown field or
+    /// operation, a ragged nested list, an option the operation does not take.
+    #[error("invalid case: {0}")]
+    InvalidCase(String),
 }
 
 /// The largest number of elements of one dense matrix the crate allocates (2²⁸, i.e. 2 GiB
@@ -167,6 +174,33 @@ pub(crate) fn check_elements(what: &'static str, rows: usize, cols: usize) -> Re
 pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
+    /// The variant's name, e.g. `"ClassIndexOutOfRange"`: a stable, machine-readable kind
+    /// (the `error.kind` of `ce-mle loss`'s JSON output).
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::ClassIndexOutOfRange { .. } => "ClassIndexOutOfRange",
+            Error::ShapeMismatch { .. } => "ShapeMismatch",
+            Error::Empty(_) => "Empty",
+            Error::InvalidLabelSmoothing(_) => "InvalidLabelSmoothing",
+            Error::InvalidWeight { .. } => "InvalidWeight",
+            Error::InvalidDistribution { .. } => "InvalidDistribution",
+            Error::InvalidValue { .. } => "InvalidValue",
+            Error::AllNegInfRow { .. } => "AllNegInfRow",
+            Error::UndefinedMean => "UndefinedMean",
+            Error::IgnoreIndexWithProbabilities => "IgnoreIndexWithProbabilities",
+            Error::InvalidHyperParameter { .. } => "InvalidHyperParameter",
+            Error::Corpus { .. } => "Corpus",
+            Error::Io { .. } => "Io",
+            Error::TooLarge { .. } => "TooLarge",
+            Error::Diverged { .. } => "Diverged",
+            Error::Oracle(_) => "Oracle",
+            Error::Book(_) => "Book",
+            Error::Plot(_) => "Plot",
+            Error::InvalidCase(_) => "InvalidCase",
+        }
+    }
+
     pub(crate) fn io(path: impl AsRef<std::path::Path>, e: std::io::Error) -> Self {
         Error::Io {
             path: path.as_ref().display().to_string(),

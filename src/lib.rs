@@ -30,6 +30,7 @@
 #![warn(missing_docs)]
 
 pub mod book;
+pub mod cases;
 pub mod corpus;
 pub mod data;
 pub mod error;
@@ -39,11 +40,13 @@ pub mod lm;
 pub mod loss;
 pub mod nn;
 pub mod optim;
+pub mod real;
 pub mod softmax;
 pub mod train;
 pub mod verify;
 
 pub use error::{Error, Result};
+pub use real::Real;
 
 /// The README's Rust examples, compiled and run by `cargo test` (doctests).
 #[cfg(doctest)]

@@ -59,9 +59,92 @@ enum Command {
     Train(TrainArgs),
     /// Fit a character bigram model two ways (counting, gradient descent) and compare them.
     Bigram(BigramArgs),
+    /// Evaluate loss cases written as JSON with PyTorch's argument names, to compare with PyTorch.
+    Loss(LossArgs),
     /// Build or test the two books (中文 and English).
     #[command(subcommand)]
     Book(BookCommand),
+}
+
+/// `ce-mle loss`: the case format is documented in README.md and in `ce_mle::cases`.
+#[derive(clap::Args)]
+struct LossArgs {
+    /// JSON file with one case (an object) or a list of cases; `-` or nothing reads stdin.
+    file: Option<PathBuf>,
+    /// Print the result on one line instead of indented.
+    #[arg(long)]
+    compact: bool,
+}
+
+/// The largest case file `ce-mle loss` reads (64 MiB).
+const MAX_CASE_BYTES: u64 = 64 << 20;
+
+fn loss(args: &LossArgs) -> Result<(), Failure> {
+    use std::io::Read as _;
+    let (name, bytes) = match args.file.as_deref() {
+        Some(p) if p.as_os_str() != "-" => {
+            let meta = std::fs::metadata(p).map_err(|e| Error::Io {
+                path: p.display().to_string(),
+                message: e.to_string(),
+            })?;
+            if !meta.is_file() {
+                return Err(
+                    Error::InvalidCase(format!("{} is not a regular file", p.display())).into(),
+                );
+            }
+            if meta.len() > MAX_CASE_BYTES {
+                return Err(Error::TooLarge {
+                    what: "case file bytes",
+                    value: u128::from(meta.len()),
+                    limit: u128::from(MAX_CASE_BYTES),
+                }
+                .into());
+            }
+            let bytes = std::fs::read(p).map_err(|e| Error::Io {
+                path: p.display().to_string(),
+                message: e.to_string(),
+            })?;
+            (p.display().to_string(), bytes)
+        }
+        _ => {
+            let mut bytes = Vec::new();
+            std::io::stdin()
+                .lock()
+                .take(MAX_CASE_BYTES + 1)
+                .read_to_end(&mut bytes)
+                .map_err(|e| Error::Io {
+                    path: "<stdin>".into(),
+                    message: e.to_string(),
+                })?;
+            if bytes.len() as u64 > MAX_CASE_BYTES {
+                return Err(Error::TooLarge {
+                    what: "case bytes on stdin",
+                    value: bytes.len() as u128,
+                    limit: u128::from(MAX_CASE_BYTES),
+                }
+                .into());
+            }
+            ("<stdin>".to_string(), bytes)
+        }
+    };
+    let text = String::from_utf8(bytes).map_err(|e| {
+        Error::InvalidCase(format!(
+            "{name} is not UTF-8 (first bad byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ))
+    })?;
+    let result = ce_mle::cases::run_json(&text).map_err(|e| match e {
+        Error::InvalidCase(m) => Error::InvalidCase(format!("{name}: {m}")),
+        other => other,
+    })?;
+    let json = if args.compact {
+        serde_json::to_string(&result)
+    } else {
+        serde_json::to_string_pretty(&result)
+    }
+    .unwrap_or_default();
+    outln!("{json}");
+    Ok(())
 }
 
 #[derive(Subcommand)]
@@ -261,6 +344,7 @@ fn main() -> ExitCode {
         Some(Command::Verify(a)) => verify(&a),
         Some(Command::Train(a)) => train(&a),
         Some(Command::Bigram(a)) => bigram(&a),
+        Some(Command::Loss(a)) => loss(&a),
         Some(Command::Book(BookCommand::Build { out })) => build_books(out, true),
         Some(Command::Book(BookCommand::Test)) => ce_mle::book::test_books()
             .map_err(Failure::from)

@@ -24,6 +24,10 @@
 //! * `NaN` and `+∞` are refused with [`Error::InvalidValue`]. PyTorch propagates NaN silently; a
 //!   verification suite should say where the NaN came from instead.
 //!
+//! # Precision
+//! Generic over [`Real`] (`f32` or `f64`): an `f32` input is computed in `f64` and each result
+//! rounded once to `f32` (see [`crate::real`]).
+//!
 //! # Layout
 //! nalgebra stores matrices column-major, so a sample (a row) is strided. Each row is copied
 //! into a small contiguous buffer before its reduction; this keeps the kernel simple and
@@ -32,6 +36,7 @@
 use nalgebra::{DMatrix, DVector};
 
 use crate::error::{Error, Result};
+use crate::real::{Real, narrow, narrow_vec, widen, widen_vec};
 
 /// Validate logits: no NaN, no +∞. `−∞` is allowed.
 pub(crate) fn check_logits(what: &'static str, logits: &DMatrix<f64>) -> Result<()> {
@@ -176,7 +181,11 @@ fn map_rows(logits: &DMatrix<f64>, f: fn(&[f64], &mut [f64]) -> bool) -> Result<
 /// let lse = ce_mle::softmax::logsumexp(&z).unwrap();
 /// assert!((lse[0] - 2f64.ln()).abs() < 1e-15);
 /// ```
-pub fn logsumexp(logits: &DMatrix<f64>) -> Result<DVector<f64>> {
+pub fn logsumexp<T: Real>(logits: &DMatrix<T>) -> Result<DVector<T>> {
+    Ok(narrow_vec(logsumexp_f64(&widen(logits))?))
+}
+
+pub(crate) fn logsumexp_f64(logits: &DMatrix<f64>) -> Result<DVector<f64>> {
     check_classes(logits)?;
     let (n, c) = logits.shape();
     let mut row = vec![0.0; c];
@@ -197,8 +206,8 @@ pub fn logsumexp(logits: &DMatrix<f64>) -> Result<DVector<f64>> {
 /// # Errors
 /// [`Error::Empty`] if C = 0; [`Error::InvalidValue`] for NaN or +∞;
 /// [`Error::AllNegInfRow`] for a row of only −∞ (PyTorch returns NaN there).
-pub fn softmax(logits: &DMatrix<f64>) -> Result<DMatrix<f64>> {
-    map_rows(logits, softmax_row)
+pub fn softmax<T: Real>(logits: &DMatrix<T>) -> Result<DMatrix<T>> {
+    Ok(narrow(map_rows(&widen(logits), softmax_row)?))
 }
 
 /// Row-wise `log softmax` of logits `(N, C)` → log-probabilities `(N, C)`, in nats:
@@ -207,11 +216,12 @@ pub fn softmax(logits: &DMatrix<f64>) -> Result<DMatrix<f64>> {
 ///
 /// # Errors
 /// As [`softmax`].
-pub fn log_softmax(logits: &DMatrix<f64>) -> Result<DMatrix<f64>> {
-    map_rows(logits, log_softmax_row)
+pub fn log_softmax<T: Real>(logits: &DMatrix<T>) -> Result<DMatrix<T>> {
+    Ok(narrow(map_rows(&widen(logits), log_softmax_row)?))
 }
 
-fn as_row(v: &DVector<f64>) -> DMatrix<f64> {
+fn as_row<T: Real>(v: &DVector<T>) -> DMatrix<f64> {
+    let v = widen_vec(v);
     DMatrix::from_row_slice(1, v.len(), v.as_slice())
 }
 
@@ -219,24 +229,30 @@ fn as_row(v: &DVector<f64>) -> DMatrix<f64> {
 ///
 /// # Errors
 /// As [`logsumexp`].
-pub fn logsumexp_vector(logits: &DVector<f64>) -> Result<f64> {
-    Ok(logsumexp(&as_row(logits))?[0])
+pub fn logsumexp_vector<T: Real>(logits: &DVector<T>) -> Result<T> {
+    Ok(T::round_from_f64(logsumexp_f64(&as_row(logits))?[0]))
 }
 
 /// [`softmax`] of one unbatched row `(C,)`.
 ///
 /// # Errors
 /// As [`softmax`].
-pub fn softmax_vector(logits: &DVector<f64>) -> Result<DVector<f64>> {
-    let m = softmax(&as_row(logits))?;
-    Ok(DVector::from_iterator(m.ncols(), m.iter().copied()))
+pub fn softmax_vector<T: Real>(logits: &DVector<T>) -> Result<DVector<T>> {
+    let m = map_rows(&as_row(logits), softmax_row)?;
+    Ok(DVector::from_iterator(
+        m.ncols(),
+        m.iter().map(|&x| T::round_from_f64(x)),
+    ))
 }
 
 /// [`log_softmax`] of one unbatched row `(C,)`.
 ///
 /// # Errors
 /// As [`softmax`].
-pub fn log_softmax_vector(logits: &DVector<f64>) -> Result<DVector<f64>> {
-    let m = log_softmax(&as_row(logits))?;
-    Ok(DVector::from_iterator(m.ncols(), m.iter().copied()))
+pub fn log_softmax_vector<T: Real>(logits: &DVector<T>) -> Result<DVector<T>> {
+    let m = map_rows(&as_row(logits), log_softmax_row)?;
+    Ok(DVector::from_iterator(
+        m.ncols(),
+        m.iter().map(|&x| T::round_from_f64(x)),
+    ))
 }

@@ -331,7 +331,7 @@ fn zero_classes() {
         Error::Empty(_)
     ));
     assert!(matches!(
-        softmax::softmax_vector(&DVector::zeros(0)).unwrap_err(),
+        softmax::softmax_vector(&DVector::<f64>::zeros(0)).unwrap_err(),
         Error::Empty(_)
     ));
 }

@@ -2,26 +2,27 @@
 
 use nalgebra::{DMatrix, DVector};
 
-use super::{Loss, Reduction, check_weights, reduce};
+use super::{Loss, Reduction, check_weights, narrow_loss, reduce};
 use crate::error::{Error, Result, shape};
 use crate::information::check_distribution;
+use crate::real::{Real, narrow, widen, widen_vec};
 use crate::softmax::{check_logits, check_no_nan_or_plus_inf, log_softmax_row};
 
 /// The target of a multi-class loss.
 #[derive(Clone, Copy, Debug)]
-pub enum Target<'a> {
+pub enum Target<'a, T: Real = f64> {
     /// One class index per sample, `(N,)`, each in `0..C` or equal to `ignore_index`.
     /// `i64` as PyTorch's `LongTensor`, so that `-100` (the default `ignore_index`) fits.
     Indices(&'a [i64]),
     /// One probability distribution per sample, `(N, C)` like the logits (soft labels).
-    Probabilities(&'a DMatrix<f64>),
+    Probabilities(&'a DMatrix<T>),
 }
 
 /// Options of [`cross_entropy`], named and defaulted as in PyTorch.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CrossEntropyOptions {
+pub struct CrossEntropyOptions<T: Real = f64> {
     /// Class weights `(C,)`, finite and ≥ 0; `None` means all 1.
-    pub weight: Option<DVector<f64>>,
+    pub weight: Option<DVector<T>>,
     /// A class-index target equal to this value is skipped (loss 0, gradient 0, excluded from
     /// the mean's denominator). Default `-100`. Must be negative with probability targets.
     pub ignore_index: i64,
@@ -31,7 +32,7 @@ pub struct CrossEntropyOptions {
     pub label_smoothing: f64,
 }
 
-impl Default for CrossEntropyOptions {
+impl<T: Real> Default for CrossEntropyOptions<T> {
     fn default() -> Self {
         Self {
             weight: None,
@@ -42,10 +43,10 @@ impl Default for CrossEntropyOptions {
     }
 }
 
-impl CrossEntropyOptions {
+impl<T: Real> CrossEntropyOptions<T> {
     /// Set class weights.
     #[must_use]
-    pub fn weight(mut self, w: DVector<f64>) -> Self {
+    pub fn weight(mut self, w: DVector<T>) -> Self {
         self.weight = Some(w);
         self
     }
@@ -71,16 +72,16 @@ impl CrossEntropyOptions {
 
 /// Options of [`nll_loss`] (PyTorch's `NLLLoss` has no label smoothing).
 #[derive(Clone, Debug, PartialEq)]
-pub struct NllLossOptions {
+pub struct NllLossOptions<T: Real = f64> {
     /// Class weights `(C,)`; `None` means all 1.
-    pub weight: Option<DVector<f64>>,
+    pub weight: Option<DVector<T>>,
     /// Skipped class index. Default `-100`.
     pub ignore_index: i64,
     /// Default [`Reduction::Mean`].
     pub reduction: Reduction,
 }
 
-impl Default for NllLossOptions {
+impl<T: Real> Default for NllLossOptions<T> {
     fn default() -> Self {
         Self {
             weight: None,
@@ -173,8 +174,8 @@ fn term(a: f64, b: f64) -> f64 {
 
 fn cross_entropy_impl(
     logits: &DMatrix<f64>,
-    target: Target<'_>,
-    opts: &CrossEntropyOptions,
+    target: Target<'_, f64>,
+    opts: &CrossEntropyOptions<f64>,
     want_grad: bool,
 ) -> Result<(Loss, Option<DMatrix<f64>>)> {
     let by_index = matches!(target, Target::Indices(_));
@@ -305,12 +306,38 @@ fn cross_entropy_impl(
 /// let l = cross_entropy(&z, Target::Indices(&[2]), &CrossEntropyOptions::default()).unwrap();
 /// assert!((l.scalar().unwrap() - 3f64.ln()).abs() < 1e-15);
 /// ```
-pub fn cross_entropy(
-    logits: &DMatrix<f64>,
-    target: Target<'_>,
-    opts: &CrossEntropyOptions,
-) -> Result<Loss> {
-    Ok(cross_entropy_impl(logits, target, opts, false)?.0)
+pub fn cross_entropy<T: Real>(
+    logits: &DMatrix<T>,
+    target: Target<'_, T>,
+    opts: &CrossEntropyOptions<T>,
+) -> Result<Loss<T>> {
+    Ok(cross_entropy_generic(logits, target, opts, false)?.0)
+}
+
+/// Widen to `f64`, compute, round once to `T`.
+fn cross_entropy_generic<T: Real>(
+    logits: &DMatrix<T>,
+    target: Target<'_, T>,
+    opts: &CrossEntropyOptions<T>,
+    want_grad: bool,
+) -> Result<(Loss<T>, Option<DMatrix<T>>)> {
+    let z = widen(logits);
+    let probs;
+    let target = match target {
+        Target::Indices(t) => Target::Indices(t),
+        Target::Probabilities(p) => {
+            probs = widen(p);
+            Target::Probabilities(&*probs)
+        }
+    };
+    let opts = CrossEntropyOptions {
+        weight: opts.weight.as_ref().map(|w| widen_vec(w).into_owned()),
+        ignore_index: opts.ignore_index,
+        reduction: opts.reduction,
+        label_smoothing: opts.label_smoothing,
+    };
+    let (l, g) = cross_entropy_impl(&z, target, &opts, want_grad)?;
+    Ok((narrow_loss(l), g.map(narrow)))
 }
 
 /// [`cross_entropy`] and its gradient with respect to the logits, shape `(N, C)`.
@@ -323,19 +350,19 @@ pub fn cross_entropy(
 ///
 /// # Errors
 /// As [`cross_entropy`].
-pub fn cross_entropy_with_grad(
-    logits: &DMatrix<f64>,
-    target: Target<'_>,
-    opts: &CrossEntropyOptions,
-) -> Result<(Loss, DMatrix<f64>)> {
-    let (l, g) = cross_entropy_impl(logits, target, opts, true)?;
+pub fn cross_entropy_with_grad<T: Real>(
+    logits: &DMatrix<T>,
+    target: Target<'_, T>,
+    opts: &CrossEntropyOptions<T>,
+) -> Result<(Loss<T>, DMatrix<T>)> {
+    let (l, g) = cross_entropy_generic(logits, target, opts, true)?;
     Ok((l, g.unwrap_or_else(|| DMatrix::zeros(0, 0))))
 }
 
 fn nll_impl(
     log_probs: &DMatrix<f64>,
     target: &[i64],
-    opts: &NllLossOptions,
+    opts: &NllLossOptions<f64>,
     want_grad: bool,
 ) -> Result<(Loss, Option<DMatrix<f64>>)> {
     let ck = check_common(true, log_probs, &opts.weight, opts.reduction, true)?;
@@ -380,8 +407,28 @@ fn nll_impl(
 ///
 /// # Errors
 /// As [`cross_entropy`] for index targets (NaN or +∞ input entries are refused).
-pub fn nll_loss(log_probs: &DMatrix<f64>, target: &[i64], opts: &NllLossOptions) -> Result<Loss> {
-    Ok(nll_impl(log_probs, target, opts, false)?.0)
+pub fn nll_loss<T: Real>(
+    log_probs: &DMatrix<T>,
+    target: &[i64],
+    opts: &NllLossOptions<T>,
+) -> Result<Loss<T>> {
+    Ok(nll_generic(log_probs, target, opts, false)?.0)
+}
+
+/// Widen to `f64`, compute, round once to `T`.
+fn nll_generic<T: Real>(
+    log_probs: &DMatrix<T>,
+    target: &[i64],
+    opts: &NllLossOptions<T>,
+    want_grad: bool,
+) -> Result<(Loss<T>, Option<DMatrix<T>>)> {
+    let opts = NllLossOptions {
+        weight: opts.weight.as_ref().map(|w| widen_vec(w).into_owned()),
+        ignore_index: opts.ignore_index,
+        reduction: opts.reduction,
+    };
+    let (l, g) = nll_impl(&widen(log_probs), target, &opts, want_grad)?;
+    Ok((narrow_loss(l), g.map(narrow)))
 }
 
 /// [`nll_loss`] and its gradient with respect to `log_probs`: `−w_{y_n}` at `(n, y_n)`,
@@ -389,11 +436,11 @@ pub fn nll_loss(log_probs: &DMatrix<f64>, target: &[i64], opts: &NllLossOptions)
 ///
 /// # Errors
 /// As [`nll_loss`].
-pub fn nll_loss_with_grad(
-    log_probs: &DMatrix<f64>,
+pub fn nll_loss_with_grad<T: Real>(
+    log_probs: &DMatrix<T>,
     target: &[i64],
-    opts: &NllLossOptions,
-) -> Result<(Loss, DMatrix<f64>)> {
-    let (l, g) = nll_impl(log_probs, target, opts, true)?;
+    opts: &NllLossOptions<T>,
+) -> Result<(Loss<T>, DMatrix<T>)> {
+    let (l, g) = nll_generic(log_probs, target, opts, true)?;
     Ok((l, g.unwrap_or_else(|| DMatrix::zeros(0, 0))))
 }

@@ -262,7 +262,7 @@ fn t4(cases: usize, r: &mut ChaCha8Rng) -> Result<Check> {
                 z[(0, k)] -= lr * g.column(k).sum();
             }
         }
-        let q = softmax(&z)?;
+        let q: DMatrix<f64> = softmax(&z)?;
         let q_err = (0..c)
             .map(|k| (q[(0, k)] - mle[k]).abs())
             .fold(0.0, f64::max);

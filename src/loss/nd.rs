@@ -1,0 +1,486 @@
+//! The losses and the softmax family on PyTorch-shaped arrays: unbatched `(C,)`, batched
+//! `(N, C)` and K-dimensional `(N, C, d1, …, dK)` inputs, as `ndarray` arrays in row-major
+//! (C) order — the layout of a PyTorch tensor or a nested list.
+//!
+//! # Shapes
+//! * The class axis is **axis 1**, or axis 0 for a 1-D (unbatched) input, as in PyTorch.
+//! * A K-dimensional input `(N, C, d1, …, dK)` is the same loss on `N·d1⋯dK` rows of C logits:
+//!   each position `(n, d1, …, dK)` is a sample. Class-index targets then have shape
+//!   `(N, d1, …, dK)` and probability targets the input's shape. `Reduction::None` returns
+//!   `(N, d1, …, dK)`; `Mean` divides by the sum of the kept samples' class weights over
+//!   *all* positions (PyTorch's definition).
+//! * Unbatched: input `(C,)`, an index target is a 0-dimensional array, a probability target is
+//!   `(C,)`; `Reduction::None` returns a 0-dimensional array.
+//! * Binary and KL losses are pointwise: any shape; the target has the input's shape and
+//!   `weight` / `pos_weight` are broadcast to it with NumPy's rules (as PyTorch does).
+//!
+//! Internally each function flattens to the `(rows, C)` matrix form of [`crate::loss`] and
+//! reshapes the result, so both forms give bit-identical numbers. An error that names a row
+//! refers to the flattened positions in row-major order.
+//!
+//! Source: PyTorch docs for `CrossEntropyLoss` ("K-dimensional loss"), `NLLLoss`,
+//! `BCEWithLogitsLoss`, `BCELoss`, `KLDivLoss`.
+
+use nalgebra::DMatrix;
+use ndarray::{ArrayD, ArrayViewD, IxDyn};
+
+use super::bce::{bce_element, bce_with_logits_element, check_unit_interval};
+use super::kl_div::{KlDivReduction, kl_div_check, kl_div_element, kl_reduce};
+use super::{
+    CrossEntropyOptions, Loss, NllLossOptions, Reduction, Target, check_weights,
+    cross_entropy_with_grad, nll_loss_with_grad, reduce,
+};
+use crate::error::{Error, Result, check_elements};
+use crate::real::Real;
+
+/// The target of [`cross_entropy`]: class indices or probabilities.
+#[derive(Clone, Debug)]
+pub enum NdTarget<'a, T: Real = f64> {
+    /// Class indices, shape `(N, d1, …, dK)` (0-dimensional for an unbatched input).
+    Indices(ArrayViewD<'a, i64>),
+    /// Probabilities, the input's shape.
+    Probabilities(ArrayViewD<'a, T>),
+}
+
+/// A result: the loss (0-dimensional when reduced) and, when asked for, its gradient with
+/// respect to the input (the input's shape; of the sum for `Reduction::None`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct NdOutput<T: Real = f64> {
+    /// The value.
+    pub output: ArrayD<T>,
+    /// `∂(Σ output)/∂input`, when requested.
+    pub grad: Option<ArrayD<T>>,
+}
+
+fn shape_str(s: &[usize]) -> String {
+    let parts: Vec<String> = s.iter().map(ToString::to_string).collect();
+    if parts.len() == 1 {
+        format!("({},)", parts[0])
+    } else {
+        format!("({})", parts.join(", "))
+    }
+}
+
+fn mismatch(what: &'static str, expected: &[usize], got: &[usize]) -> Error {
+    Error::ShapeMismatch {
+        what,
+        expected: shape_str(expected),
+        got: shape_str(got),
+    }
+}
+
+/// Where the class axis is, and how to undo the flattening.
+struct Layout {
+    /// The input's shape.
+    shape: Vec<usize>,
+    /// Number of classes.
+    c: usize,
+    /// Number of rows of the flattened matrix.
+    rows: usize,
+}
+
+impl Layout {
+    fn of(shape: &[usize]) -> Result<Self> {
+        match shape.len() {
+            0 => Err(Error::ShapeMismatch {
+                what: "input",
+                expected: "(C,), (N, C) or (N, C, d1, ...)".into(),
+                got: "() (a scalar)".into(),
+            }),
+            1 => Ok(Self {
+                shape: shape.to_vec(),
+                c: shape[0],
+                rows: 1,
+            }),
+            _ => {
+                let c = shape[1];
+                let rows = shape[0]
+                    .checked_mul(shape[2..].iter().product::<usize>())
+                    .ok_or(Error::TooLarge {
+                        what: "input rows",
+                        value: u128::MAX,
+                        limit: crate::error::MAX_ELEMENTS as u128,
+                    })?;
+                check_elements("input elements", rows, c)?;
+                Ok(Self {
+                    shape: shape.to_vec(),
+                    c,
+                    rows,
+                })
+            }
+        }
+    }
+
+    /// The shape without the class axis: a per-sample output.
+    fn sample_shape(&self) -> Vec<usize> {
+        let mut s = self.shape.clone();
+        if s.len() == 1 {
+            s.clear();
+        } else {
+            s.remove(1);
+        }
+        s
+    }
+
+    /// The axis order that moves the class axis last.
+    fn class_last(&self) -> Vec<usize> {
+        let d = self.shape.len();
+        if d == 1 {
+            return vec![0];
+        }
+        let mut order = vec![0];
+        order.extend(2..d);
+        order.push(1);
+        order
+    }
+
+    /// `(rows, C)` matrix of an array of the input's shape.
+    fn flatten<T: Real>(&self, a: &ArrayViewD<'_, T>) -> DMatrix<T> {
+        let v = a.view().permuted_axes(IxDyn(&self.class_last()));
+        DMatrix::from_row_iterator(self.rows, self.c, v.iter().copied())
+    }
+
+    /// An array of the input's shape from a `(rows, C)` matrix.
+    fn unflatten<T: Real>(&self, m: &DMatrix<T>) -> ArrayD<T> {
+        let order = self.class_last();
+        let permuted_shape: Vec<usize> = order.iter().map(|&a| self.shape[a]).collect();
+        let mut data = Vec::with_capacity(m.len());
+        for r in 0..m.nrows() {
+            for c in 0..m.ncols() {
+                data.push(m[(r, c)]);
+            }
+        }
+        // Cannot fail: `rows · C` = the product of `permuted_shape` by construction.
+        let a = ArrayD::from_shape_vec(IxDyn(&permuted_shape), data)
+            .unwrap_or_else(|_| ArrayD::zeros(IxDyn(&permuted_shape)));
+        // Inverse permutation: position of each original axis in `order`.
+        let mut inverse = vec![0; order.len()];
+        for (pos, &axis) in order.iter().enumerate() {
+            inverse[axis] = pos;
+        }
+        a.permuted_axes(IxDyn(&inverse))
+            .as_standard_layout()
+            .into_owned()
+    }
+
+    /// The per-sample output of a multi-class loss in `(N, d1, …)` shape.
+    fn samples<T: Real>(&self, loss: Loss<T>) -> ArrayD<T> {
+        match loss {
+            Loss::Scalar(v) => ArrayD::from_elem(IxDyn(&[]), v),
+            Loss::PerSample(v) => {
+                let s = self.sample_shape();
+                ArrayD::from_shape_vec(IxDyn(&s), v.as_slice().to_vec())
+                    .unwrap_or_else(|_| ArrayD::zeros(IxDyn(&s)))
+            }
+        }
+    }
+}
+
+fn index_targets(layout: &Layout, target: &ArrayViewD<'_, i64>) -> Result<Vec<i64>> {
+    let expected = layout.sample_shape();
+    if target.shape() != expected.as_slice() {
+        return Err(mismatch("target", &expected, target.shape()));
+    }
+    Ok(target.iter().copied().collect())
+}
+
+/// `F.cross_entropy` on a PyTorch-shaped input (see the module docs for the shapes).
+/// Formula, options and errors as [`super::cross_entropy`].
+///
+/// # Errors
+/// As [`super::cross_entropy`], plus [`Error::ShapeMismatch`] for a 0-dimensional input or a
+/// target whose shape does not match, and [`Error::TooLarge`].
+pub fn cross_entropy<T: Real>(
+    input: ArrayViewD<'_, T>,
+    target: NdTarget<'_, T>,
+    opts: &CrossEntropyOptions<T>,
+    want_grad: bool,
+) -> Result<NdOutput<T>> {
+    let layout = Layout::of(input.shape())?;
+    let z = layout.flatten(&input);
+    let (loss, grad) = match target {
+        NdTarget::Indices(t) => {
+            let t = index_targets(&layout, &t)?;
+            cross_entropy_with_grad(&z, Target::Indices(&t), opts)?
+        }
+        NdTarget::Probabilities(p) => {
+            if p.shape() != input.shape() {
+                return Err(mismatch("target", input.shape(), p.shape()));
+            }
+            let p = layout.flatten(&p);
+            cross_entropy_with_grad(&z, Target::Probabilities(&p), opts)?
+        }
+    };
+    Ok(NdOutput {
+        output: layout.samples(loss),
+        grad: want_grad.then(|| layout.unflatten(&grad)),
+    })
+}
+
+/// `F.nll_loss` on PyTorch-shaped log-probabilities (see the module docs for the shapes).
+///
+/// # Errors
+/// As [`super::nll_loss`], plus the shape errors of [`cross_entropy`].
+pub fn nll_loss<T: Real>(
+    input: ArrayViewD<'_, T>,
+    target: ArrayViewD<'_, i64>,
+    opts: &NllLossOptions<T>,
+    want_grad: bool,
+) -> Result<NdOutput<T>> {
+    let layout = Layout::of(input.shape())?;
+    let z = layout.flatten(&input);
+    let t = index_targets(&layout, &target)?;
+    let (loss, grad) = nll_loss_with_grad(&z, &t, opts)?;
+    Ok(NdOutput {
+        output: layout.samples(loss),
+        grad: want_grad.then(|| layout.unflatten(&grad)),
+    })
+}
+
+/// Which member of the softmax family.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SoftmaxOp {
+    /// `torch.softmax(input, dim)`: same shape as the input.
+    Softmax,
+    /// `torch.log_softmax(input, dim)`: same shape as the input.
+    LogSoftmax,
+    /// `torch.logsumexp(input, dim)`: the class axis removed.
+    LogSumExp,
+}
+
+/// The softmax family along the class axis of a PyTorch-shaped input (axis 1, or axis 0 for a
+/// 1-D input), and optionally the gradient of the **sum** of the outputs with respect to the
+/// input (what `out.backward(torch.ones_like(out))` gives):
+///
+/// * softmax: exactly 0, since a softmax row sums to 1 whatever the logits (PyTorch evaluates
+///   `s_k·(1 − Σ_j s_j)` and returns its rounding noise, up to ~3e-8 in float32);
+/// * log_softmax: `1 − C·s_k` (PyTorch's backward: `g − e^{output}·Σ g` with `g = 1`);
+/// * logsumexp: `s_k`.
+///
+/// Formulas and stability as [`crate::softmax`].
+///
+/// # Errors
+/// As [`crate::softmax::softmax`], plus [`Error::ShapeMismatch`] for a 0-dimensional input.
+pub fn softmax_family<T: Real>(
+    input: ArrayViewD<'_, T>,
+    op: SoftmaxOp,
+    want_grad: bool,
+) -> Result<NdOutput<T>> {
+    let layout = Layout::of(input.shape())?;
+    let z = crate::real::widen(&layout.flatten(&input)).into_owned();
+    let grad_of = |s: &DMatrix<f64>, f: &dyn Fn(f64, f64) -> f64| -> DMatrix<T> {
+        let mut g = DMatrix::zeros(s.nrows(), s.ncols());
+        for r in 0..s.nrows() {
+            let total: f64 = s.row(r).iter().sum();
+            for k in 0..s.ncols() {
+                g[(r, k)] = T::round_from_f64(f(s[(r, k)], total));
+            }
+        }
+        g
+    };
+    let c = layout.c as f64;
+    let narrow = |m: DMatrix<f64>| -> DMatrix<T> { crate::real::narrow(m) };
+    let (output, grad) = match op {
+        SoftmaxOp::Softmax => {
+            let s = crate::softmax::softmax(&z)?;
+            let g = want_grad.then(|| DMatrix::zeros(s.nrows(), s.ncols()));
+            (layout.unflatten(&narrow(s)), g)
+        }
+        SoftmaxOp::LogSoftmax => {
+            let ls = crate::softmax::log_softmax(&z)?;
+            let g = want_grad.then(|| grad_of(&ls.map(f64::exp), &|sk, _| 1.0 - c * sk));
+            (layout.unflatten(&narrow(ls)), g)
+        }
+        SoftmaxOp::LogSumExp => {
+            let lse = crate::softmax::logsumexp(&z)?;
+            let g = if want_grad {
+                Some(grad_of(&crate::softmax::softmax(&z)?, &|sk, _| sk))
+            } else {
+                None
+            };
+            (
+                layout.samples(Loss::PerSample(crate::real::narrow_vec(lse))),
+                g,
+            )
+        }
+    };
+    Ok(NdOutput {
+        output,
+        grad: grad.map(|g| layout.unflatten(&g)),
+    })
+}
+
+/// Broadcast an optional weight to `shape` and flatten it (row-major), checking it.
+fn broadcast_weight<T: Real>(
+    what: &'static str,
+    w: Option<ArrayViewD<'_, T>>,
+    shape: &[usize],
+) -> Result<Option<Vec<f64>>> {
+    let Some(w) = w else { return Ok(None) };
+    let Some(b) = w.broadcast(IxDyn(shape)) else {
+        return Err(Error::ShapeMismatch {
+            what,
+            expected: format!("a shape that broadcasts to {}", shape_str(shape)),
+            got: shape_str(w.shape()),
+        });
+    };
+    let flat: Vec<f64> = b.iter().map(|x| x.as_f64()).collect();
+    check_weights(what, &flat)?;
+    Ok(Some(flat))
+}
+
+/// A pointwise loss: element kernel `f(i, x, y, w) -> (l, g)` over row-major elements.
+fn pointwise<T: Real>(
+    input: &ArrayViewD<'_, T>,
+    target: &ArrayViewD<'_, T>,
+    weight: Option<&[f64]>,
+    mut f: impl FnMut(usize, f64, f64, f64) -> Result<(f64, f64)>,
+) -> Result<(Vec<f64>, Vec<f64>)> {
+    if target.shape() != input.shape() {
+        return Err(mismatch("target", input.shape(), target.shape()));
+    }
+    check_elements("input elements", input.len(), 1)?;
+    let mut per = Vec::with_capacity(input.len());
+    let mut grad = Vec::with_capacity(input.len());
+    for (i, (x, y)) in input.iter().zip(target.iter()).enumerate() {
+        let w = weight.map_or(1.0, |w| w[i]);
+        let (l, g) = f(i, x.as_f64(), y.as_f64(), w)?;
+        per.push(l);
+        grad.push(g);
+    }
+    Ok((per, grad))
+}
+
+fn pointwise_output<T: Real>(
+    shape: &[usize],
+    loss: Loss,
+    scale: f64,
+    grad: Vec<f64>,
+    want_grad: bool,
+) -> NdOutput<T> {
+    let output = match loss {
+        Loss::Scalar(v) => ArrayD::from_elem(IxDyn(&[]), T::round_from_f64(v)),
+        Loss::PerSample(v) => ArrayD::from_shape_vec(
+            IxDyn(shape),
+            v.iter().map(|&x| T::round_from_f64(x)).collect(),
+        )
+        .unwrap_or_else(|_| ArrayD::zeros(IxDyn(shape))),
+    };
+    let grad = want_grad.then(|| {
+        ArrayD::from_shape_vec(
+            IxDyn(shape),
+            grad.iter().map(|&g| T::round_from_f64(g / scale)).collect(),
+        )
+        .unwrap_or_else(|_| ArrayD::zeros(IxDyn(shape)))
+    });
+    NdOutput { output, grad }
+}
+
+/// Row and column of flat element `i` for error messages: the last axis is the column.
+fn position(shape: &[usize], i: usize) -> (usize, usize) {
+    let last = shape.last().copied().unwrap_or(1).max(1);
+    (i / last, i % last)
+}
+
+/// `F.binary_cross_entropy_with_logits` on any shape; `weight` and `pos_weight` broadcast to
+/// the input's shape. Formula as [`super::binary_cross_entropy_with_logits`].
+///
+/// # Errors
+/// As [`super::binary_cross_entropy_with_logits`]; [`Error::ShapeMismatch`] when the target's
+/// shape differs or a weight does not broadcast.
+pub fn binary_cross_entropy_with_logits<T: Real>(
+    input: ArrayViewD<'_, T>,
+    target: ArrayViewD<'_, T>,
+    weight: Option<ArrayViewD<'_, T>>,
+    pos_weight: Option<ArrayViewD<'_, T>>,
+    reduction: Reduction,
+    want_grad: bool,
+) -> Result<NdOutput<T>> {
+    let shape = input.shape().to_vec();
+    let w = broadcast_weight("weight", weight, &shape)?;
+    let pw = broadcast_weight("pos_weight", pos_weight, &shape)?;
+    let (per, grad) = pointwise(&input, &target, w.as_deref(), |i, x, y, w| {
+        let (row, col) = position(&shape, i);
+        if x.is_nan() {
+            return Err(Error::InvalidValue {
+                what: "input",
+                row,
+                col,
+                value: x,
+                reason: "NaN is not a logit",
+            });
+        }
+        check_unit_interval(
+            "target",
+            row,
+            col,
+            y,
+            "a binary target is a probability in [0, 1]",
+        )?;
+        Ok(bce_with_logits_element(
+            x,
+            y,
+            w,
+            pw.as_ref().map_or(1.0, |p| p[i]),
+        ))
+    })?;
+    let count = per.len() as f64;
+    let (loss, scale) = reduce(per, reduction, count)?;
+    Ok(pointwise_output(&shape, loss, scale, grad, want_grad))
+}
+
+/// `F.binary_cross_entropy` on probabilities of any shape; `weight` broadcasts to the input's
+/// shape. Formula (PyTorch's log clamp at −100) as [`super::binary_cross_entropy`].
+///
+/// # Errors
+/// As [`super::binary_cross_entropy`]; [`Error::ShapeMismatch`] as
+/// [`binary_cross_entropy_with_logits`].
+pub fn binary_cross_entropy<T: Real>(
+    input: ArrayViewD<'_, T>,
+    target: ArrayViewD<'_, T>,
+    weight: Option<ArrayViewD<'_, T>>,
+    reduction: Reduction,
+    want_grad: bool,
+) -> Result<NdOutput<T>> {
+    let shape = input.shape().to_vec();
+    let w = broadcast_weight("weight", weight, &shape)?;
+    let (per, grad) = pointwise(&input, &target, w.as_deref(), |i, p, y, w| {
+        let (row, col) = position(&shape, i);
+        check_unit_interval("input", row, col, p, "a probability is in [0, 1]")?;
+        check_unit_interval(
+            "target",
+            row,
+            col,
+            y,
+            "a binary target is a probability in [0, 1]",
+        )?;
+        Ok(bce_element(p, y, w))
+    })?;
+    let count = per.len() as f64;
+    let (loss, scale) = reduce(per, reduction, count)?;
+    Ok(pointwise_output(&shape, loss, scale, grad, want_grad))
+}
+
+/// `F.kl_div(input, target, reduction, log_target)` on any shape: input log-probabilities,
+/// target probabilities (or log-probabilities). `BatchMean` divides by the size of axis 0,
+/// as PyTorch does (for a 1-D input that is its length). Formula as [`super::kl_div`].
+///
+/// # Errors
+/// As [`super::kl_div`]; [`Error::ShapeMismatch`] when the target's shape differs.
+pub fn kl_div<T: Real>(
+    input: ArrayViewD<'_, T>,
+    target: ArrayViewD<'_, T>,
+    reduction: KlDivReduction,
+    log_target: bool,
+    want_grad: bool,
+) -> Result<NdOutput<T>> {
+    let shape = input.shape().to_vec();
+    let (per, grad) = pointwise(&input, &target, None, |i, x, t, _| {
+        let (row, col) = position(&shape, i);
+        kl_div_check(row, col, x, t, log_target)?;
+        Ok(kl_div_element(x, t, log_target))
+    })?;
+    let batch = shape.first().copied().unwrap_or(1);
+    let (loss, scale) = kl_reduce(per, reduction, batch)?;
+    Ok(pointwise_output(&shape, loss, scale, grad, want_grad))
+}
