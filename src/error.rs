@@ -144,6 +144,15 @@ pub enum Error {
     /// Building or testing a book failed (mdBook error, a warning, or a failing snippet).
     #[error("book: {0}")]
     Book(String),
+    /// A file that cannot be used as given: malformed JSON, wrong shapes, an unsupported
+    /// extension (e.g. a training history that is neither `.csv` nor `.json`).
+    #[error("{path}: {reason}")]
+    InvalidFile {
+        /// The file.
+        path: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// Drawing a figure failed (plotters reported an error).
     #[error("plot: {0}")]
     Plot(String),
@@ -196,6 +205,7 @@ impl Error {
             Error::Diverged { .. } => "Diverged",
             Error::Oracle(_) => "Oracle",
             Error::Book(_) => "Book",
+            Error::InvalidFile { .. } => "InvalidFile",
             Error::Plot(_) => "Plot",
             Error::InvalidCase(_) => "InvalidCase",
         }

@@ -40,6 +40,7 @@ pub mod lm;
 pub mod loss;
 pub mod nn;
 pub mod optim;
+pub mod plot;
 pub mod real;
 pub mod softmax;
 pub mod train;

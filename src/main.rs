@@ -9,7 +9,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use ce_mle::Error;
-use ce_mle::train::{SeedConfig, seed_example};
+use ce_mle::loss::{CrossEntropyOptions, Target};
+use ce_mle::train::{
+    EarlyStopping, FitConfig, HistoryFormat, L1Mode, OptimizerSpec, RecordedStart, Regularization,
+    SeedConfig, fit_with, seed_start, split_validation,
+};
 use ce_mle::verify::{VerifyConfig, render_table, run};
 
 /// `print!` that stops quietly when stdout is closed (e.g. `ce-mle verify | head`) instead of
@@ -179,15 +183,77 @@ struct VerifyArgs {
 
 #[derive(clap::Args)]
 struct TrainArgs {
-    /// Learning rate of Adam.
+    /// Optimiser, with PyTorch's update rules and defaults.
+    #[arg(long, value_enum, default_value_t = OptimizerArg::Adam)]
+    optimizer: OptimizerArg,
+    /// Learning rate (> 0).
     #[arg(long, default_value_t = SeedConfig::default().lr, allow_hyphen_values = true)]
     lr: f64,
-    /// Full-batch epochs.
+    /// Full-batch epochs (the most; fewer if --patience stops the run).
     #[arg(long, default_value_t = SeedConfig::default().epochs, allow_hyphen_values = true)]
     epochs: usize,
-    /// Seed for the data and the initialisation.
+    /// SGD momentum in [0, 1) (--optimizer sgd only; default 0).
+    #[arg(long, allow_hyphen_values = true)]
+    momentum: Option<f64>,
+    /// Nesterov momentum (--optimizer sgd with --momentum > 0).
+    #[arg(long)]
+    nesterov: bool,
+    /// The optimiser's own weight decay: λθ added to the gradient (sgd, adam; bias included)
+    /// or decoupled θ ← θ − lr·λ·θ (adamw). Default 0, and 0.01 for adamw (PyTorch's).
+    #[arg(long, allow_hyphen_values = true)]
+    weight_decay: Option<f64>,
+    /// L1 penalty λ: adds λ·Σ|W| (weights only) to the objective.
+    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
+    l1: f64,
+    /// L2 penalty λ: adds λ·ΣW² (weights only) to the objective.
+    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
+    l2: f64,
+    /// How --l1 is applied: proximal (soft-thresholding after each step: exact zeros; plain
+    /// SGD only) or subgradient. Default: proximal with plain SGD, subgradient otherwise.
+    #[arg(long, value_enum)]
+    l1_mode: Option<L1ModeArg>,
+    /// Penalise the bias too with --l1 / --l2.
+    #[arg(long)]
+    penalize_bias: bool,
+    /// Hold out this fraction of the samples (a seeded random choice) as a validation set,
+    /// in [0, 1); 0 = none.
+    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
+    val_fraction: f64,
+    /// Early stopping: stop when the validation loss has not improved for N epochs and
+    /// restore the best epoch's parameters (needs --val-fraction).
+    #[arg(long, allow_hyphen_values = true)]
+    patience: Option<usize>,
+    /// Seed for the data, the initialisation and the validation split.
     #[arg(long, default_value_t = SeedConfig::default().seed, allow_hyphen_values = true)]
     seed: u64,
+    /// Write the per-epoch history to FILE (.csv or .json); losses exclude the penalty.
+    #[arg(long, value_name = "FILE")]
+    history: Option<PathBuf>,
+    /// Draw the loss curve (training, and validation if any) to FILE (.svg).
+    #[arg(long, value_name = "FILE")]
+    plot: Option<PathBuf>,
+    /// Start from a recorded data set and initialisation instead of the seeded ones: JSON
+    /// {"x": [[N×D]], "y": [N], "init": {"weight": [[C×D]], "bias": [C]}} (other fields ignored).
+    #[arg(long, value_name = "FILE")]
+    init: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum OptimizerArg {
+    /// torch.optim.SGD.
+    Sgd,
+    /// torch.optim.Adam.
+    Adam,
+    /// torch.optim.AdamW.
+    Adamw,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum L1ModeArg {
+    /// Soft-thresholding after each SGD step (ISTA).
+    Proximal,
+    /// λ·sign(θ) added to the gradient.
+    Subgradient,
 }
 
 #[derive(clap::Args)]
@@ -268,21 +334,169 @@ fn build_books(out: Option<PathBuf>, announce: bool) -> Result<(), Failure> {
     Ok(())
 }
 
+/// A command-line combination that no optimiser would refuse by itself but makes no sense.
+fn flag_error(name: &'static str, value: f64, reason: &'static str) -> Failure {
+    Failure::Input(Error::InvalidHyperParameter {
+        name,
+        value,
+        reason,
+    })
+}
+
+fn optimizer_spec(args: &TrainArgs) -> Result<OptimizerSpec, Failure> {
+    if args.optimizer != OptimizerArg::Sgd {
+        if let Some(m) = args.momentum {
+            return Err(flag_error(
+                "momentum",
+                m,
+                "--momentum applies to --optimizer sgd only",
+            ));
+        }
+        if args.nesterov {
+            return Err(flag_error(
+                "nesterov",
+                1.0,
+                "--nesterov applies to --optimizer sgd only",
+            ));
+        }
+    }
+    let lr = args.lr;
+    Ok(match args.optimizer {
+        OptimizerArg::Sgd => OptimizerSpec::Sgd {
+            lr,
+            momentum: args.momentum.unwrap_or(0.0),
+            nesterov: args.nesterov,
+            weight_decay: args.weight_decay.unwrap_or(0.0),
+        },
+        OptimizerArg::Adam => OptimizerSpec::Adam {
+            lr,
+            weight_decay: args.weight_decay.unwrap_or(0.0),
+        },
+        OptimizerArg::Adamw => OptimizerSpec::AdamW {
+            lr,
+            weight_decay: args.weight_decay.unwrap_or(0.01),
+        },
+    })
+}
+
 fn train(args: &TrainArgs) -> Result<(), Failure> {
-    let cfg = SeedConfig {
-        lr: args.lr,
-        epochs: args.epochs,
-        seed: args.seed,
-        ..SeedConfig::default()
+    const PRINT_EVERY: usize = 10;
+    let spec = optimizer_spec(args)?;
+    let mode = match args.l1_mode {
+        Some(L1ModeArg::Proximal) => L1Mode::Proximal,
+        Some(L1ModeArg::Subgradient) => L1Mode::Subgradient,
+        None if spec.is_plain_gradient_step() => L1Mode::Proximal,
+        None => L1Mode::Subgradient,
     };
-    let rep = seed_example(&cfg)?;
-    out!("{}", rep.table());
+    let reg = Regularization::new(args.l1, args.l2)?
+        .include_bias(args.penalize_bias)
+        .l1_mode(mode);
+    // Refuse what would fail after training, before spending the time.
+    if let Some(p) = &args.history {
+        HistoryFormat::from_path(p)?;
+        ce_mle::plot::check_writable(p)?;
+    }
+    if let Some(p) = &args.plot
+        && !p.extension().is_some_and(|e| e.eq_ignore_ascii_case("svg"))
+    {
+        return Err(Error::InvalidFile {
+            path: p.display().to_string(),
+            reason: "--plot writes SVG: the file name must end in .svg".into(),
+        }
+        .into());
+    }
+    if let Some(p) = &args.plot {
+        ce_mle::plot::check_writable(p)?;
+    }
+    let mut early = args
+        .patience
+        .map(|p| EarlyStopping::new(p, 0.0, true))
+        .transpose()?;
+    if let Some(p) = args.patience
+        && args.val_fraction == 0.0
+    {
+        return Err(flag_error(
+            "patience",
+            p as f64,
+            "early stopping needs a validation split: add --val-fraction (e.g. 0.25)",
+        ));
+    }
+    let (data, mut model) = match &args.init {
+        Some(path) => {
+            let start = RecordedStart::load(path)?;
+            (start.data, start.model)
+        }
+        None => seed_start(&SeedConfig {
+            seed: args.seed,
+            ..SeedConfig::default()
+        })?,
+    };
+    let (train_set, val_set) = split_validation(&data, args.val_fraction, args.seed)?;
+    let config = FitConfig {
+        optimizer: spec,
+        epochs: args.epochs,
+        regularization: reg,
+        progress: true,
+    };
+    let acc0 = model.accuracy(&train_set.x, &train_set.y)?;
+    let history = fit_with(
+        &mut model,
+        &train_set,
+        val_set.as_ref(),
+        &config,
+        early.as_mut(),
+    )?;
+    out!("{}", history.table(args.epochs, PRINT_EVERY));
+    let opts = CrossEntropyOptions::default();
+    let mean_ce = |d: &ce_mle::data::Classification| -> Result<f64, Error> {
+        let (l, _) = model.loss_and_grad(&d.x, Target::Indices(&d.y), &opts)?;
+        Ok(l.scalar().unwrap_or(f64::NAN))
+    };
+    if let Some(es) = &early
+        && let Some((best, best_loss)) = es.best()
+    {
+        match history.stopped_at {
+            Some(at) => outln!(
+                "early stopping: stopped at epoch {at}/{}, {} epochs without improvement; best epoch {} (validation loss {best_loss:.4}), parameters restored",
+                args.epochs,
+                at - 1 - best,
+                best + 1
+            ),
+            None => outln!(
+                "early stopping: did not trigger; best epoch {} (validation loss {best_loss:.4}), parameters restored",
+                best + 1
+            ),
+        }
+    }
+    if !reg.is_none() {
+        let w = &model.linear.weight;
+        let zeros = w.iter().filter(|v| **v == 0.0).count();
+        outln!(
+            "penalty {:.4} nats (not included in the losses above); weights exactly 0: {zeros} of {}",
+            reg.penalty(&model.linear),
+            w.len()
+        );
+    }
     outln!(
         "final loss {:.4}; training accuracy {:.3} -> {:.3}",
-        rep.final_loss,
-        rep.accuracy.0,
-        rep.accuracy.1
+        mean_ce(&train_set)?,
+        acc0,
+        model.accuracy(&train_set.x, &train_set.y)?
     );
+    if let Some(val) = &val_set {
+        outln!(
+            "validation loss {:.4}; validation accuracy {:.3}",
+            mean_ce(val)?,
+            model.accuracy(&val.x, &val.y)?
+        );
+    }
+    if let Some(p) = &args.history {
+        history.write(p)?;
+    }
+    if let Some(p) = &args.plot {
+        let chart = ce_mle::plot::loss_curve(&history, &ce_mle::plot::LossCurveText::ENGLISH)?;
+        ce_mle::plot::write_svg(p, &chart)?;
+    }
     Ok(())
 }
 

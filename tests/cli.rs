@@ -15,7 +15,7 @@ fn verify_prints_every_theorem_as_pass() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}");
     for id in [
-        "T1 ", "T2 ", "T3 ", "T4 ", "T5 ", "T6 ", "T7 ", "T8 ", "T9 ", "T10",
+        "T1 ", "T2 ", "T3 ", "T4 ", "T5 ", "T6 ", "T7 ", "T8 ", "T9 ", "T10", "T11", "P1 ", "P2 ",
     ] {
         let line = stdout
             .lines()
@@ -33,7 +33,8 @@ fn verify_json_is_machine_readable() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
     assert_eq!(v["passed"], serde_json::Value::Bool(true));
     let checks = v["checks"].as_array().expect("checks array");
-    assert_eq!(checks.len(), 11);
+    // T1–T11 and the two PyTorch parity rows.
+    assert_eq!(checks.len(), 13);
     for c in checks {
         assert!(c["worst_error"].as_f64().unwrap() <= c["tolerance"].as_f64().unwrap());
     }

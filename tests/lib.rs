@@ -19,5 +19,8 @@ mod golden_training;
 mod gradients;
 mod optim;
 mod oracles;
+mod plot;
 mod properties;
+mod regularization;
+mod train_cli;
 mod worked;

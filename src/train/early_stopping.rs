@@ -1,16 +1,6 @@
-//! Early stopping on a validation split, and the record of a training run.
+//! Early stopping on a validation split.
 
 use crate::error::{Error, Result};
-
-/// Per-epoch losses of a run: the training loss and, when there is a validation split, the
-/// validation loss (both mean cross-entropy, nats).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct History {
-    /// Training loss at each epoch (before that epoch's update).
-    pub train: Vec<f64>,
-    /// Validation loss at each epoch (same parameters as `train`).
-    pub validation: Vec<f64>,
-}
 
 /// Stop training when the validation loss has not improved for `patience` epochs, as Keras'
 /// `EarlyStopping` (PyTorch has no built-in one).
@@ -23,6 +13,10 @@ pub struct History {
 /// Why it works: the training loss is the NLL of the training
 /// set, which a flexible model keeps lowering by memorising it; the validation loss estimates
 /// the expected NLL on new data, which stops improving once the model starts to overfit.
+///
+/// With a penalty ([`super::fit_with`]), the decision is still taken on the validation *data*
+/// loss (mean cross-entropy, penalty excluded): the quantity of interest on new data is the
+/// likelihood, not the training objective.
 #[derive(Clone, Debug)]
 pub struct EarlyStopping {
     patience: usize,

@@ -3,18 +3,33 @@
 //! [`seed_example`] is the source article's PyTorch program, re-expressed in Rust:
 //! `Linear(10 → 5)` on 32 standard-normal samples with uniform labels, `cross_entropy`, Adam
 //! (lr 1e-3), 100 full-batch epochs, the loss printed every 10 epochs (theorem T10).
+//!
+//! [`fit`] and [`fit_with`] are the general full-batch loop: any optimiser (or an
+//! [`OptimizerSpec`]), an optional validation split with [`EarlyStopping`], and with
+//! [`fit_with`] an L1/L2 penalty ([`Regularization`]). Every run is recorded in a [`History`]
+//! (data losses; the penalty separately), which can be written as CSV or JSON and drawn with
+//! [`crate::plot`]. [`RecordedStart`] reads a data set and an initialisation recorded
+//! elsewhere (PyTorch), so that a run can start where PyTorch's did.
 
 mod early_stopping;
+mod history;
+mod init;
+mod regularization;
 
-pub use early_stopping::{EarlyStopping, History};
+pub use early_stopping::EarlyStopping;
+pub use history::{History, HistoryFormat};
+pub use init::RecordedStart;
+pub use regularization::{L1Mode, Regularization, soft_threshold};
 
 use std::fmt::Write as _;
+
+use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::data::{Classification, DEFAULT_SEED, random_classification, rng};
 use crate::error::{Error, Result};
 use crate::loss::{CrossEntropyOptions, Target};
 use crate::nn::{Linear, SoftmaxClassifier};
-use crate::optim::{Adam, Optimizer};
+use crate::optim::{Adam, AdamW, Optimizer, Sgd};
 
 /// After `steps` updates, a non-finite parameter means the run diverged: say so instead of
 /// reporting the NaN it produced downstream.
@@ -101,11 +116,12 @@ impl TrainReport {
     }
 }
 
-/// Run the article's training program (T10). See [`SeedConfig`] for the defaults.
-///
-/// The most epochs [`seed_example`] runs (the loss of every epoch is kept).
+/// The most epochs [`seed_example`], [`fit`] and [`fit_with`] run (the loss of every epoch is
+/// kept).
 pub const MAX_EPOCHS: usize = 10_000_000;
 
+/// Run the article's training program (T10). See [`SeedConfig`] for the defaults.
+///
 /// # Errors
 /// [`Error::Empty`] for zero sizes or zero epochs; [`Error::TooLarge`] for more than
 /// [`MAX_EPOCHS`] epochs or more than [`crate::error::MAX_ELEMENTS`] features or weights;
@@ -122,39 +138,144 @@ pub fn seed_example(config: &SeedConfig) -> Result<TrainReport> {
             limit: MAX_EPOCHS as u128,
         });
     }
-    let mut r = rng(config.seed);
-    let data = random_classification(config.n, config.features, config.classes, &mut r)?;
-    let mut model = SoftmaxClassifier::new(Linear::new(config.features, config.classes, &mut r)?);
-    let mut opt = Adam::new(config.lr)?;
-    let opts = CrossEntropyOptions::default();
-    let target = Target::Indices(&data.y);
+    let (data, mut model) = seed_start(config)?;
+    let run = FitConfig {
+        optimizer: OptimizerSpec::Adam {
+            lr: config.lr,
+            weight_decay: 0.0,
+        },
+        epochs: config.epochs,
+        regularization: Regularization::none(),
+        progress: false,
+    };
     let acc0 = model.accuracy(&data.x, &data.y)?;
-    let mut losses = Vec::new();
-    for epoch in 0..config.epochs {
-        let (loss, g) = model
-            .loss_and_grad(&data.x, target, &opts)
-            .map_err(|e| diverged(epoch, &model, e))?;
-        losses.push(loss.scalar().unwrap_or(f64::NAN));
-        opt.step(
-            &mut model.linear.parameters_mut(),
-            &[g.weight.as_slice(), g.bias.as_slice()],
-        )?;
-    }
+    let history = fit_with(&mut model, &data, None, &run, None)?;
     let (final_loss, _) = model
-        .loss_and_grad(&data.x, target, &opts)
+        .loss_and_grad(
+            &data.x,
+            Target::Indices(&data.y),
+            &CrossEntropyOptions::default(),
+        )
         .map_err(|e| diverged(config.epochs, &model, e))?;
     let acc1 = model.accuracy(&data.x, &data.y)?;
     Ok(TrainReport {
         config: config.clone(),
-        losses,
+        losses: history.train,
         final_loss: final_loss.scalar().unwrap_or(f64::NAN),
         accuracy: (acc0, acc1),
         model,
     })
 }
 
+/// The data and the untrained model of [`seed_example`], drawn as it draws them from one
+/// seeded generator: the data first ([`random_classification`]), then the layer
+/// ([`Linear::new`]).
+///
+/// # Errors
+/// As [`random_classification`] and [`Linear::new`].
+pub fn seed_start(config: &SeedConfig) -> Result<(Classification, SoftmaxClassifier)> {
+    let mut r = rng(config.seed);
+    let data = random_classification(config.n, config.features, config.classes, &mut r)?;
+    let model = SoftmaxClassifier::new(Linear::new(config.features, config.classes, &mut r)?);
+    Ok((data, model))
+}
+
+/// Which optimiser [`fit_with`] builds, with PyTorch's hyper-parameter names and semantics
+/// (see [`crate::optim`]).
+///
+/// `weight_decay` is the optimiser's own: for [`Sgd`] and [`Adam`] it adds `weight_decay·θ` to
+/// the gradient (an L2 penalty `(weight_decay/2)·‖θ‖²` on *every* parameter, bias included);
+/// for [`AdamW`] it is decoupled, `θ ← θ − lr·weight_decay·θ` (Loshchilov & Hutter, 2019). The
+/// penalties of [`Regularization`] are separate and exclude the bias by default.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum OptimizerSpec {
+    /// `torch.optim.SGD(lr, momentum, nesterov=…, weight_decay=…)` (dampening 0).
+    Sgd {
+        /// Learning rate (> 0).
+        lr: f64,
+        /// Momentum μ ∈ [0, 1).
+        momentum: f64,
+        /// Nesterov momentum (needs μ > 0).
+        nesterov: bool,
+        /// L2 weight decay ≥ 0, added to the gradient.
+        weight_decay: f64,
+    },
+    /// `torch.optim.Adam(lr, weight_decay=…)`, betas (0.9, 0.999), eps 1e-8.
+    Adam {
+        /// Learning rate (> 0).
+        lr: f64,
+        /// L2 weight decay ≥ 0, added to the gradient.
+        weight_decay: f64,
+    },
+    /// `torch.optim.AdamW(lr, weight_decay=…)`, betas (0.9, 0.999), eps 1e-8 (PyTorch's
+    /// default `weight_decay` is 0.01).
+    AdamW {
+        /// Learning rate (> 0).
+        lr: f64,
+        /// Decoupled weight decay ≥ 0.
+        weight_decay: f64,
+    },
+}
+
+impl OptimizerSpec {
+    /// The learning rate.
+    #[must_use]
+    pub fn lr(&self) -> f64 {
+        match *self {
+            Self::Sgd { lr, .. } | Self::Adam { lr, .. } | Self::AdamW { lr, .. } => lr,
+        }
+    }
+
+    /// Build the optimiser.
+    ///
+    /// # Errors
+    /// [`Error::InvalidHyperParameter`] as the optimiser's constructor (e.g. `lr` ≤ 0, a
+    /// negative `weight_decay`, `nesterov` with momentum 0).
+    pub fn build(&self) -> Result<Box<dyn Optimizer>> {
+        Ok(match *self {
+            Self::Sgd {
+                lr,
+                momentum,
+                nesterov,
+                weight_decay,
+            } => Box::new(Sgd::with_options(lr, momentum, weight_decay)?.nesterov(nesterov)?),
+            Self::Adam { lr, weight_decay } => {
+                Box::new(Adam::with_options(lr, (0.9, 0.999), 1e-8, weight_decay)?)
+            }
+            Self::AdamW { lr, weight_decay } => {
+                Box::new(AdamW::with_options(lr, (0.9, 0.999), 1e-8, weight_decay)?)
+            }
+        })
+    }
+
+    /// Whether one step is a plain gradient step `θ ← θ − lr·g` (SGD without momentum), the
+    /// only case where [`L1Mode::Proximal`] is the proximal gradient method.
+    #[must_use]
+    pub fn is_plain_gradient_step(&self) -> bool {
+        matches!(*self, Self::Sgd { momentum, .. } if momentum == 0.0)
+    }
+}
+
+/// The settings of [`fit_with`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FitConfig {
+    /// The optimiser.
+    pub optimizer: OptimizerSpec,
+    /// Most full-batch epochs (fewer if early stopping stops the run).
+    pub epochs: usize,
+    /// The L1/L2 penalty added to the objective.
+    pub regularization: Regularization,
+    /// Show a progress bar on stderr for runs of at least [`PROGRESS_EPOCHS`] epochs (hidden
+    /// when stderr is not a terminal).
+    pub progress: bool,
+}
+
+/// Runs this long (in epochs) get a progress bar when [`FitConfig::progress`] is on.
+pub const PROGRESS_EPOCHS: usize = 20_000;
+
 /// Full-batch training of `model` on `train` with `optimizer` for at most `epochs` epochs,
 /// recording the training and (if given) validation mean cross-entropy before each update.
+/// No penalty: [`fit_with`] adds one.
 ///
 /// With `early` (which needs a validation set), training stops as soon as
 /// [`EarlyStopping::update`] says so — the epoch that triggered it is recorded but not
@@ -162,29 +283,175 @@ pub fn seed_example(config: &SeedConfig) -> Result<TrainReport> {
 /// `model`.
 ///
 /// # Errors
-/// [`Error::Empty`] for zero epochs or `early` without a validation set;
-/// [`Error::Diverged`] if a parameter stops being finite; errors of the loss and the optimiser.
+/// [`Error::Empty`] for zero epochs or `early` without a validation set; [`Error::TooLarge`]
+/// beyond [`MAX_EPOCHS`]; [`Error::Diverged`] if a parameter stops being finite; errors of the
+/// loss and the optimiser.
 pub fn fit(
     model: &mut SoftmaxClassifier,
     train: &Classification,
     validation: Option<&Classification>,
     optimizer: &mut dyn Optimizer,
     epochs: usize,
+    early: Option<&mut EarlyStopping>,
+) -> Result<History> {
+    let run = Run {
+        optimizer,
+        proximal_lr: None,
+        epochs,
+        regularization: &Regularization::none(),
+        progress: false,
+    };
+    fit_loop(model, train, validation, run, early)
+}
+
+/// [`fit`] with an [`OptimizerSpec`] and a penalty: full-batch descent on
+/// ```text
+/// J(θ) = CE(θ; train) + λ₂·‖W‖₂² + λ₁·‖W‖₁        (nats)
+/// ```
+/// (see [`Regularization`]). Each epoch: record the data losses and the penalty (in
+/// [`History`]: `train` and `validation` are data losses, penalty excluded), let
+/// [`EarlyStopping`] decide on the **validation data loss**, add the penalty's (sub)gradient
+/// to the data gradient, take the optimiser step, and in [`L1Mode::Proximal`] soft-threshold
+/// by `lr·λ₁` (ISTA).
+///
+/// # Errors
+/// As [`fit`]; [`Error::InvalidHyperParameter`] from [`OptimizerSpec::build`], and (name
+/// `l1_mode`) for [`L1Mode::Proximal`] with a positive `λ₁` and an optimiser other than SGD
+/// without momentum (the proximal step is only the proximal gradient method after a plain
+/// gradient step; see [`Regularization`]).
+pub fn fit_with(
+    model: &mut SoftmaxClassifier,
+    train: &Classification,
+    validation: Option<&Classification>,
+    config: &FitConfig,
+    early: Option<&mut EarlyStopping>,
+) -> Result<History> {
+    let reg = &config.regularization;
+    let proximal = reg.mode() == L1Mode::Proximal && reg.l1() > 0.0;
+    if proximal && !config.optimizer.is_plain_gradient_step() {
+        return Err(Error::InvalidHyperParameter {
+            name: "l1_mode",
+            value: reg.l1(),
+            reason: "the proximal L1 step (soft-thresholding by lr*l1) needs SGD without momentum; use the subgradient mode with momentum, Adam or AdamW",
+        });
+    }
+    let mut optimizer = config.optimizer.build()?;
+    let run = Run {
+        optimizer: optimizer.as_mut(),
+        proximal_lr: proximal.then(|| config.optimizer.lr()),
+        epochs: config.epochs,
+        regularization: reg,
+        progress: config.progress,
+    };
+    fit_loop(model, train, validation, run, early)
+}
+
+/// Split `data` into training and validation sets: `round(fraction·N)` rows chosen at random
+/// (seeded, ChaCha8) go to validation, the rest to training; both keep the original row order.
+/// `fraction = 0` gives no validation set and all of `data` for training.
+///
+/// # Errors
+/// [`Error::InvalidHyperParameter`] (`val_fraction`) unless `0 ≤ fraction < 1` and, when
+/// positive, both parts get at least one row.
+pub fn split_validation(
+    data: &Classification,
+    fraction: f64,
+    seed: u64,
+) -> Result<(Classification, Option<Classification>)> {
+    if !(0.0..1.0).contains(&fraction) {
+        return Err(Error::InvalidHyperParameter {
+            name: "val_fraction",
+            value: fraction,
+            reason: "must be in [0, 1)",
+        });
+    }
+    if fraction == 0.0 {
+        return Ok((data.clone(), None));
+    }
+    let n = data.y.len();
+    let k = (fraction * n as f64).round() as usize;
+    if k == 0 || k >= n {
+        return Err(Error::InvalidHyperParameter {
+            name: "val_fraction",
+            value: fraction,
+            reason: "leaves an empty training or validation set for this data size",
+        });
+    }
+    let mut chosen = vec![false; n];
+    for i in rand::seq::index::sample(&mut rng(seed), n, k) {
+        chosen[i] = true;
+    }
+    let take = |val: bool| {
+        let rows: Vec<usize> = (0..n).filter(|&i| chosen[i] == val).collect();
+        Classification {
+            x: data.x.select_rows(rows.iter()),
+            y: rows.iter().map(|&i| data.y[i]).collect(),
+            classes: data.classes,
+        }
+    };
+    Ok((take(false), Some(take(true))))
+}
+
+/// One run's optimiser and settings, for [`fit_loop`].
+struct Run<'a> {
+    optimizer: &'a mut dyn Optimizer,
+    /// `Some(lr)`: soft-threshold by `lr·λ₁` after each step.
+    proximal_lr: Option<f64>,
+    epochs: usize,
+    regularization: &'a Regularization,
+    progress: bool,
+}
+
+fn progress_bar(epochs: usize, on: bool) -> ProgressBar {
+    if !on || epochs < PROGRESS_EPOCHS {
+        return ProgressBar::hidden();
+    }
+    // `ProgressBar::new` draws to stderr and is hidden when stderr is not a terminal.
+    let pb = ProgressBar::new(epochs as u64);
+    if let Ok(style) =
+        ProgressStyle::with_template("training {bar:40} {pos}/{len} epochs {elapsed} (eta {eta})")
+    {
+        pb.set_style(style);
+    }
+    pb
+}
+
+fn fit_loop(
+    model: &mut SoftmaxClassifier,
+    train: &Classification,
+    validation: Option<&Classification>,
+    run: Run<'_>,
     mut early: Option<&mut EarlyStopping>,
 ) -> Result<History> {
+    let Run {
+        optimizer,
+        proximal_lr,
+        epochs,
+        regularization: reg,
+        progress,
+    } = run;
     if epochs == 0 {
         return Err(Error::Empty("epochs must be > 0"));
+    }
+    if epochs > MAX_EPOCHS {
+        return Err(Error::TooLarge {
+            what: "epochs",
+            value: epochs as u128,
+            limit: MAX_EPOCHS as u128,
+        });
     }
     if early.is_some() && validation.is_none() {
         return Err(Error::Empty("early stopping needs a validation set"));
     }
     let opts = CrossEntropyOptions::default();
     let mut history = History::default();
+    let pb = progress_bar(epochs, progress);
     for epoch in 0..epochs {
-        let (loss, g) = model
+        let (loss, mut g) = model
             .loss_and_grad(&train.x, Target::Indices(&train.y), &opts)
             .map_err(|e| diverged(epoch, model, e))?;
         history.train.push(loss.scalar().unwrap_or(f64::NAN));
+        history.penalty.push(reg.penalty(&model.linear));
         if let Some(val) = validation {
             let (vl, _) = model.loss_and_grad(&val.x, Target::Indices(&val.y), &opts)?;
             let vl = vl.scalar().unwrap_or(f64::NAN);
@@ -193,15 +460,23 @@ pub fn fit(
                 let l = &model.linear;
                 if es.update(epoch, vl, &[l.weight.as_slice(), l.bias.as_slice()])? {
                     es.restore(&mut model.linear.parameters_mut())?;
+                    history.stopped_at = Some(epoch + 1);
+                    pb.finish_and_clear();
                     return Ok(history);
                 }
             }
         }
+        reg.add_gradient(&model.linear, &mut g)?;
         optimizer.step(
             &mut model.linear.parameters_mut(),
             &[g.weight.as_slice(), g.bias.as_slice()],
         )?;
+        if let Some(lr) = proximal_lr {
+            reg.proximal_step(&mut model.linear, lr)?;
+        }
+        pb.inc(1);
     }
+    pb.finish_and_clear();
     if let Some(es) = early {
         es.restore(&mut model.linear.parameters_mut())?;
     }

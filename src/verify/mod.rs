@@ -21,6 +21,8 @@ use crate::loss::{
 };
 use crate::softmax::{log_softmax, logsumexp, softmax};
 
+pub mod golden;
+
 /// Settings of [`run`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct VerifyConfig {
@@ -589,7 +591,67 @@ fn t11() -> Result<Check> {
 
 /// Checks contributed by later modules (the bigram model, T11).
 fn extra_checks(_cfg: &VerifyConfig) -> Result<Vec<Check>> {
-    Ok(vec![t11()?])
+    Ok(vec![t11()?, p1()?, p2()?])
+}
+
+/// P1: every PyTorch functional case agrees (or PyTorch is off and we match the exact value,
+/// or it is a documented refusal).
+fn p1() -> Result<Check> {
+    let rep = golden::functional()?;
+    let worst = if rep.failures.is_empty() {
+        rep.worst_usage()
+    } else {
+        f64::INFINITY
+    };
+    Ok(row(
+        "P1",
+        "ce-mle loss = PyTorch on its golden cases (f64 1e-12, f32 2e-6 relative)",
+        "worst = largest share of the tolerance used (PyTorch 2.15 fixtures, mpmath exact)",
+        rep.cases,
+        worst,
+        1.0,
+        format!(
+            "torch {}: worst relative f64 {:.1e}, f32 {:.1e}; {} where PyTorch is off, {} refusals, {} both reject{}",
+            rep.torch_version,
+            rep.worst_relative("float64"),
+            rep.worst_relative("float32"),
+            rep.torch_off.len(),
+            rep.refusals.values().sum::<usize>(),
+            rep.rejections.values().sum::<usize>(),
+            rep.failures
+                .first()
+                .map(|f| format!("; FIRST FAILURE {f}"))
+                .unwrap_or_default()
+        ),
+    ))
+}
+
+/// P2: the article's program under nine optimisers follows PyTorch's float64 trajectories.
+fn p2() -> Result<Check> {
+    let (version, runs) = golden::training()?;
+    let worst = runs.iter().fold(0.0f64, |m, r| {
+        m.max(if r.printed_equal {
+            r.usage
+        } else {
+            f64::INFINITY
+        })
+    });
+    let loss = runs.iter().fold(0.0f64, |m, r| m.max(r.loss_relative));
+    let param = runs.iter().fold(0.0f64, |m, r| m.max(r.param_relative));
+    let mut check = row(
+        "P2",
+        "SGD/Adam/AdamW trajectories = PyTorch's (loss every epoch, params, printed lines)",
+        "worst = largest share of the tolerance 1e-12 rel + 1e-15 abs",
+        runs.len() * 100,
+        worst,
+        1.0,
+        format!(
+            "torch {version}: {} runs, worst relative loss {loss:.1e}, params {param:.1e}",
+            runs.len()
+        ),
+    );
+    check.passed = check.passed && runs.iter().all(|r| r.printed_equal);
+    Ok(check)
 }
 
 /// The report as a fixed-width text table.
