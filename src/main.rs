@@ -59,7 +59,8 @@ struct Cli {
 enum Command {
     /// Check every theorem (T1–T11) and build both books (the default command).
     Verify(VerifyArgs),
-    /// Train the article's classifier (Linear 10→5, Adam) and print the loss every 10 epochs.
+    /// Train the article's classifier (Linear 10→5, Adam) and print the loss every 10 epochs;
+    /// flags choose the optimiser, L1/L2 penalties, early stopping, history and plot files.
     Train(TrainArgs),
     /// Fit a character bigram model two ways (counting, gradient descent) and compare them.
     Bigram(BigramArgs),
