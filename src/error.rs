@@ -133,7 +133,8 @@ pub enum Error {
     Diverged {
         /// Optimiser step (1-based) after which it happened.
         step: usize,
-        /// `the loss` or `a parameter`.
+        /// What stopped being finite: `a parameter`, `a logit` (finite parameters whose
+        /// products overflow) or `a gradient`.
         what: &'static str,
         /// The non-finite value.
         value: f64,

@@ -31,6 +31,15 @@ macro_rules! outln {
     };
 }
 
+/// `eprintln!` that ignores a closed or failing stderr (`eprintln!` panics there, e.g. in
+/// `ce-mle … 2>&1 | head -0`): the exit status still tells what happened.
+macro_rules! errln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
 fn write_stdout(s: &str) -> Result<(), Failure> {
     use std::io::Write as _;
     let mut stdout = std::io::stdout().lock();
@@ -460,7 +469,7 @@ fn train(args: &TrainArgs) -> Result<(), Failure> {
             Some(at) => outln!(
                 "early stopping: stopped at epoch {at}/{}, {} epochs without improvement; best epoch {} (validation loss {best_loss:.4}), parameters restored",
                 args.epochs,
-                at - 1 - best,
+                at.saturating_sub(1 + best),
                 best + 1
             ),
             None => outln!(
@@ -525,9 +534,10 @@ fn bigram(args: &BigramArgs) -> Result<(), Failure> {
     out!("{}", run.report.render());
     outln!("time / 用时: {:.2} s", start.elapsed().as_secs_f64());
     if !run.report.converged {
-        eprintln!(
+        errln!(
             "warning: stopped after {} steps with the gap at {:.2e} nats, above the tolerance; raise --max-iters",
-            run.report.iterations, run.report.final_gap
+            run.report.iterations,
+            run.report.final_gap
         );
     }
     Ok(())
@@ -546,7 +556,7 @@ fn main() -> ExitCode {
             // One line, as for every other bad input; `--help` has the details.
             let msg = e.to_string();
             let first = msg.lines().next().unwrap_or("invalid arguments");
-            eprintln!("{} (see `ce-mle --help`)", first.trim_end());
+            errln!("{} (see `ce-mle --help`)", first.trim_end());
             return ExitCode::from(2);
         }
     };
@@ -571,7 +581,7 @@ fn main() -> ExitCode {
         // What a process killed by SIGPIPE reports in a shell (128 + 13).
         Err(Failure::Closed) => ExitCode::from(141),
         Err(Failure::Input(e)) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             ExitCode::from(2)
         }
     }

@@ -275,7 +275,20 @@ pub fn line_chart(chart: &Chart) -> Result<String> {
         }
         root.present().map_err(|e| plot_err(&e))?;
     }
-    Ok(svg)
+    Ok(tag_chinese(svg, chart))
+}
+
+/// Mark a chart whose text has Han characters as Simplified Chinese (`xml:lang="zh-Hans"` on
+/// the root): without it a browser picks a CJK font by its own locale, and on a machine with
+/// Noto CJK that can be the Japanese variant, whose shapes differ for shared characters.
+fn tag_chinese(svg: String, chart: &Chart) -> String {
+    let han = |s: &str| s.chars().any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c));
+    let texts = [&chart.title, &chart.x_label, &chart.y_label];
+    if texts.iter().any(|t| han(t)) || chart.series.iter().any(|s| han(&s.name)) {
+        svg.replacen("<svg ", "<svg xml:lang=\"zh-Hans\" ", 1)
+    } else {
+        svg
+    }
 }
 
 /// Draw `chart` ([`line_chart`]) and write it to `path` atomically ([`write_atomic`]).

@@ -125,6 +125,31 @@ fn missing_include_fails_the_build() {
 }
 
 #[test]
+fn missing_image_fails_the_build() {
+    let err = build_scratch("# Chapter\n\n![a figure](figures/does-not-exist.en.svg)\n")
+        .expect_err("mdBook copies only files under src/; a missing image must fail the build");
+    assert!(
+        matches!(&err, Error::Book(m) if m.contains("figures/does-not-exist.en.svg")),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn images_under_src_are_copied_and_accepted() {
+    let dir = scratch_book("# Chapter\n\n![a figure](figures/f.en.svg)\n");
+    let figures = dir.path().join("src/figures");
+    std::fs::create_dir_all(&figures).expect("mkdir");
+    std::fs::write(
+        figures.join("f.en.svg"),
+        "<svg xmlns=\"http://www.w3.org/2000/svg\"/>",
+    )
+    .expect("svg");
+    let out = dir.path().join("out");
+    book::build_book(dir.path(), &out).unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.join("figures/f.en.svg").is_file());
+}
+
+#[test]
 fn unrendered_math_fails_the_build() {
     let err = build_scratch("# Chapter\n\nBroken: $\\frac{1$.\n").expect_err("bad TeX");
     assert!(

@@ -258,3 +258,121 @@ fn chinese_prose_has_no_ascii_double_quotes() {
         bad.join("\n")
     );
 }
+
+/// The prose of a Markdown page: text outside code blocks, code spans and include
+/// directives, lower-cased, with whitespace collapsed.
+fn prose(markdown: &str) -> String {
+    use pulldown_cmark::{Event, Parser, Tag, TagEnd};
+    let mut out = String::new();
+    let mut in_code = false;
+    for event in Parser::new(markdown) {
+        match event {
+            Event::Start(Tag::CodeBlock(_)) => in_code = true,
+            Event::End(TagEnd::CodeBlock) => in_code = false,
+            Event::Text(t) if !in_code => {
+                out.push_str(&t);
+                out.push(' ');
+            }
+            Event::SoftBreak | Event::HardBreak => out.push(' '),
+            _ => {}
+        }
+    }
+    // Include directives are text to pulldown-cmark: drop them.
+    let mut text = String::new();
+    let mut rest = out.as_str();
+    while let Some(start) = rest.find("{{#") {
+        text.push_str(&rest[..start]);
+        rest = rest[start..]
+            .find("}}")
+            .map_or("", |end| &rest[start + end + 2..]);
+    }
+    text.push_str(rest);
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// Whether `term` occurs in `text` as a whole word (no letter or digit right before or after).
+fn has_word(text: &str, term: &str) -> bool {
+    text.match_indices(term).any(|(i, m)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + m.len()..].chars().next();
+        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+    })
+}
+
+/// For each glossary row whose English term is used in the prose of an English page, the
+/// Chinese term is used in the Chinese twin: a chapter cannot introduce a term in one language
+/// only, nor translate it with a non-standard word.
+#[test]
+fn glossary_terms_used_in_en_appear_in_zh() {
+    let text = read(&book::book_root().join("glossary.tsv"));
+    let rows: Vec<(String, &str)> = text
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_once('\t'))
+        .map(|(en, zh)| (en.to_lowercase(), zh))
+        .collect();
+    let mut missing = Vec::new();
+    for page in summary_files("en") {
+        if page == "glossary.md" {
+            continue; // the glossary itself lists every term in both languages
+        }
+        let en = prose(&read(&src("en").join(&page)));
+        let zh: String = read(&src("zh").join(&page)).split_whitespace().collect();
+        for (term_en, term_zh) in &rows {
+            let zh_term: String = term_zh.split_whitespace().collect();
+            if has_word(&en, term_en) && !zh.contains(&zh_term) {
+                missing.push(format!(
+                    "{page}: “{term_en}” is used in en, “{term_zh}” not in zh"
+                ));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "use the glossary's Chinese term (book/glossary.tsv) in the Chinese twin:\n{}",
+        missing.join("\n")
+    );
+}
+
+/// The images of a page, in order: `![alt](path)` targets.
+fn images(markdown: &str) -> Vec<String> {
+    use pulldown_cmark::{Event, Parser, Tag};
+    Parser::new(markdown)
+        .filter_map(|e| match e {
+            Event::Start(Tag::Image { dest_url, .. }) => Some(dest_url.to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Twin pages show the same figures in the same order, each in its own language
+/// (`figures/NAME.en.svg` ↔ `figures/NAME.zh.svg`), and each image file exists under the
+/// book's `src/` (mdBook copies nothing else into the built book).
+#[test]
+fn twin_pages_show_the_same_figures_in_their_own_language() {
+    for page in summary_pages() {
+        let [zh, en] = ["zh", "en"].map(|lang| images(&read(&src(lang).join(&page))));
+        let as_zh: Vec<String> = en.iter().map(|p| p.replace(".en.", ".zh.")).collect();
+        assert_eq!(zh, as_zh, "{page}: the figures differ between zh and en");
+        for (lang, list) in [("zh", &zh), ("en", &en)] {
+            for p in list {
+                if p.contains("://") {
+                    continue;
+                }
+                let file = src(lang).join(p);
+                assert!(
+                    file.is_file(),
+                    "book/{lang}/src/{page}: image {p} does not exist"
+                );
+                assert!(
+                    file.canonicalize()
+                        .is_ok_and(|f| f.starts_with(src(lang).canonicalize().unwrap())),
+                    "book/{lang}/src/{page}: image {p} is outside src/, mdBook will not copy it"
+                );
+            }
+        }
+    }
+}

@@ -216,3 +216,17 @@ fn write_atomic_replaces_the_whole_file_and_leaves_no_temporary() {
     assert!(sub.is_dir());
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
 }
+
+/// A chart with Chinese text is tagged Simplified Chinese, so a browser does not pick a
+/// Japanese CJK font for it; an English chart is not tagged.
+#[test]
+fn chinese_charts_are_tagged_zh_hans() {
+    let zh = line_chart(&Chart::new("损失", "轮次", "交叉熵").with_series("训练", curve(5, |x| x)))
+        .unwrap();
+    assert_eq!(zh.matches(r#"xml:lang="zh-Hans""#).count(), 1);
+    assert!(
+        zh.starts_with("<svg xml:lang=\"zh-Hans\" ") || zh.contains("<svg xml:lang=\"zh-Hans\" ")
+    );
+    let en = line_chart(&two_series()).unwrap();
+    assert!(!en.contains("xml:lang"));
+}

@@ -8,7 +8,7 @@ extern crate nalgebra;
 
 use ce_mle::information::{cross_entropy, entropy, kl_divergence};
 use ce_mle::likelihood::{categorical_mle, negative_log_likelihood};
-use ce_mle::loss::{self, CrossEntropyOptions, Reduction, Target, cross_entropy_with_grad};
+use ce_mle::loss::{self, CrossEntropyOptions, Reduction, Target};
 use ce_mle::softmax::softmax;
 use nalgebra::{DMatrix, DVector};
 
@@ -146,80 +146,57 @@ fn soft_target() -> Result<()> {
     assert_eq!(p.as_slice(), ce_mle::book::SOFT_P);
     assert_eq!(q.as_slice(), ce_mle::book::SOFT_Q);
 
-    // Label smoothing: the loss is smallest where q is the smoothed target, and that
-    // minimum is the smoothed target's entropy, not 0.
-    let eps = ce_mle::book::SMOOTHING;
-    let smoothed = DVector::from_vec(vec![1.0 - eps + eps / 3.0, eps / 3.0, eps / 3.0]);
-    let opts = CrossEntropyOptions::default().label_smoothing(eps);
-    let at = |q: &DVector<f64>| {
-        let z = DMatrix::from_fn(1, 3, |_, k| q[k].ln());
-        loss::cross_entropy(&z, Target::Indices(&[0]), &opts).map(scalar)
+    Ok(())
+}
+
+fn conditional() -> Result<()> {
+    // ANCHOR: conditional
+    // Pairs (x_i, y_i): two distinct inputs, three classes.
+    let inputs = [0, 0, 0, 0, 1, 1, 1, 1];
+    let labels = [0_i64, 0, 0, 1, 2, 2, 1, 2];
+    // A conditional model with its own distribution for each input: a table of logits.
+    // Its maximum likelihood estimate is the label frequencies among the pairs with that input.
+    let p_given = [[0.75, 0.25, 0.0], [0.0, 0.25, 0.75]]; // p̂(y | x = 0), p̂(y | x = 1)
+    let mean_ce = |q: &[[f64; 3]; 2]| {
+        let z = DMatrix::from_fn(8, 3, |i, k| q[inputs[i]][k].ln()); // ln 0 = −∞ is a legal logit
+        loss::cross_entropy(
+            &z,
+            Target::Indices(&labels),
+            &CrossEntropyOptions::default(),
+        )
+        .map(scalar)
     };
-    assert!((at(&smoothed)? - entropy(&smoothed)?).abs() < TOL);
-    for k in 0..3 {
-        let mut q = &smoothed * 0.9;
-        q[k] += 0.1;
-        assert!(at(&q)? > at(&smoothed)?);
+    // The best mean loss is the entropy of the labels given the input, averaged over inputs.
+    let h = |row: &[f64; 3]| entropy(&DVector::from_row_slice(row));
+    let h_given = 0.5 * h(&p_given[0])? + 0.5 * h(&p_given[1])?;
+    assert!((mean_ce(&p_given)? - h_given).abs() < TOL);
+    // Any other table does worse (here: mixing each row with the uniform distribution) ...
+    for t in [0.01, 0.1, 0.5] {
+        let mix = p_given.map(|row| row.map(|p| (1.0 - t) * p + t / 3.0));
+        assert!(mean_ce(&mix)? > mean_ce(&p_given)?);
     }
-    Ok(())
-}
+    // ... and ignoring the input costs: the best single distribution has a larger loss.
+    let marginal = [3.0 / 8.0, 2.0 / 8.0, 3.0 / 8.0];
+    assert!(mean_ce(&[marginal, marginal])? > h_given);
+    // ANCHOR_END: conditional
 
-fn gradient() -> Result<()> {
-    // ANCHOR: gradient
-    let z = DMatrix::from_row_slice(1, 3, &[2.0, 1.0, 0.1]);
-    let y = 0; // the observed class
-    let labels = [y as i64];
-    let opts = CrossEntropyOptions::default();
-    let (_, grad) = cross_entropy_with_grad(&z, Target::Indices(&labels), &opts)?;
-
-    let mut expected = softmax(&z)?;
-    expected[(0, y)] -= 1.0; // softmax(z) − y
-    assert!((&grad - &expected).amax() < TOL);
-    // ANCHOR_END: gradient
-
-    // Central finite differences of the loss agree with the formula.
-    let h = 1e-6;
-    for k in 0..3 {
-        let (mut up, mut down) = (z.clone(), z.clone());
-        up[(0, k)] += h;
-        down[(0, k)] -= h;
-        let f = |z: &DMatrix<f64>| loss::cross_entropy(z, Target::Indices(&labels), &opts);
-        let numeric = (scalar(f(&up)?) - scalar(f(&down)?)) / (2.0 * h);
-        assert!((numeric - grad[(0, k)]).abs() < 1e-8);
+    let book = ce_mle::book::conditional_frequencies(
+        &ce_mle::book::COND_INPUTS,
+        &ce_mle::book::COND_LABELS,
+        3,
+    )?;
+    for x in 0..2 {
+        for k in 0..3 {
+            assert!((book[(x, k)] - p_given[x][k]).abs() < TOL);
+        }
     }
-    assert_eq!(z.as_slice(), ce_mle::book::GRAD_LOGITS);
-    assert_eq!(y, ce_mle::book::GRAD_LABEL);
-    Ok(())
-}
-
-fn ignored() -> Result<()> {
-    // ANCHOR: ignored
-    let z = DMatrix::from_row_slice(2, 3, &[1.0, 2.0, 3.0, 0.0, 0.0, 5.0]);
-    let opts = CrossEntropyOptions::default(); // ignore_index = -100, as in PyTorch
-
-    // Row 1 is padding: not an observation, so it drops out of the likelihood.
-    let padded = scalar(loss::cross_entropy(&z, Target::Indices(&[2, -100]), &opts)?);
-    let first = z.rows(0, 1).into_owned();
-    let alone = scalar(loss::cross_entropy(&first, Target::Indices(&[2]), &opts)?);
-    assert!((padded - alone).abs() < TOL);
-
-    // Every target ignored: the mean is 0/0. PyTorch returns NaN; ce-mle refuses.
-    let all_ignored = Target::Indices(&[-100, -100]);
-    let mean = loss::cross_entropy(&z, all_ignored, &opts);
-    assert!(matches!(mean, Err(ce_mle::Error::UndefinedMean)));
-
-    // The sum stays defined: no observation has log-likelihood log 1 = 0.
-    let sum = opts.clone().reduction(Reduction::Sum);
-    assert_eq!(scalar(loss::cross_entropy(&z, all_ignored, &sum)?), 0.0);
-
-    // A NaN logit is refused too, with its position, instead of becoming a NaN loss.
-    let bad = DMatrix::from_row_slice(1, 2, &[f64::NAN, 0.0]);
-    let nan = loss::cross_entropy(&bad, Target::Indices(&[0]), &opts);
-    assert!(matches!(
-        nan,
-        Err(ce_mle::Error::InvalidValue { row: 0, col: 0, .. })
-    ));
-    // ANCHOR_END: ignored
+    assert_eq!(inputs, ce_mle::book::COND_INPUTS);
+    let labels_usize: Vec<usize> = labels.iter().map(|&y| y as usize).collect();
+    assert_eq!(labels_usize, ce_mle::book::COND_LABELS);
+    assert!(
+        (mean_ce(&[marginal, marginal])? - entropy(&DVector::from_row_slice(&marginal))?).abs()
+            < TOL
+    );
     Ok(())
 }
 
@@ -228,9 +205,8 @@ fn main() -> Result<()> {
     one_sample()?;
     data_set()?;
     categorical()?;
+    conditional()?;
     soft_target()?;
-    gradient()?;
-    ignored()?;
     println!("every claim of the chapter checked");
     Ok(())
 }

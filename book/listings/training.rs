@@ -1,5 +1,6 @@
 extern crate ce_mle;
 extern crate nalgebra;
+extern crate serde_json;
 
 // Checks every claim of the chapter "Training a classifier by minimising cross-entropy".
 //
@@ -218,6 +219,63 @@ fn fresh(report: &TrainReport, untrained: &SoftmaxClassifier, data: &Classificat
     Ok(())
 }
 
+/// The same program from PyTorch's recorded start (`tests/fixtures/torch_training.json`):
+/// our losses and printed lines against PyTorch's.
+fn torch() -> Result<()> {
+    use ce_mle::train::{FitConfig, OptimizerSpec, RecordedStart, Regularization, fit_with};
+    let path = ce_mle::book::torch_fixture_path();
+    let text = std::fs::read_to_string(&path).expect("the PyTorch fixture");
+    let fixture: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    let runs = fixture["runs"].as_array().expect("runs");
+    let torch = runs
+        .iter()
+        .find(|r| r["name"] == "adam")
+        .expect("the Adam run");
+    let floats = |v: &serde_json::Value| -> Vec<f64> {
+        v.as_array()
+            .expect("an array")
+            .iter()
+            .filter_map(|x| x.as_f64())
+            .collect()
+    };
+    // ANCHOR: torch
+    // PyTorch's data and initial layer, then 100 epochs of Adam (lr 1e-3).
+    let start = RecordedStart::from_json(&text, "torch_training.json")?;
+    let mut model = start.model;
+    let adam = OptimizerSpec::Adam {
+        lr: 1e-3,
+        weight_decay: 0.0,
+    };
+    let config = FitConfig {
+        optimizer: adam,
+        epochs: 100,
+        regularization: Regularization::none(),
+        progress: false,
+    };
+    let history = fit_with(&mut model, &start.data, None, &config, None)?;
+    // Every epoch's loss agrees with PyTorch's to rounding ...
+    for (ours, theirs) in history.train.iter().zip(floats(&torch["losses"])) {
+        assert!((ours - theirs).abs() <= 1e-12 * theirs.abs());
+    }
+    // ... and the ten printed lines are the same text.
+    let printed: Vec<&str> = torch["printed"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .filter_map(|l| l.as_str())
+        .collect();
+    assert_eq!(history.table(100, 10).lines().collect::<Vec<_>>(), printed);
+    // ANCHOR_END: torch
+    let w = &torch["params"]["100"]["weight"];
+    for (k, row) in w.as_array().expect("rows").iter().enumerate() {
+        for (j, theirs) in floats(row).into_iter().enumerate() {
+            let ours = model.linear.weight[(k, j)];
+            assert!((ours - theirs).abs() <= 1e-12 * theirs.abs().max(1e-3));
+        }
+    }
+    Ok(())
+}
+
 fn main() -> Result<()> {
     assert_eq!(TOL, ce_mle::book::LISTING_TOLERANCE);
     assert_eq!(START_MARGIN, ce_mle::book::TRAINING_START_MARGIN);
@@ -231,6 +289,7 @@ fn main() -> Result<()> {
     let grad_l1 = gradient(&untrained, &data)?;
     bound(&report, &untrained, grad_l1);
     fresh(&report, &untrained, &data)?;
+    torch()?;
     println!("every claim of the chapter checked");
     Ok(())
 }

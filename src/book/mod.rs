@@ -40,14 +40,29 @@ use mdbook_driver::book::Book;
 use mdbook_katex::preprocess::KatexProcessor;
 use mdbook_katex::scan::{Delimiter, Event as ScanEvent, Scan};
 use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
-use nalgebra::{DMatrix, DVector};
 use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::SubscriberExt as _;
 
+pub mod accuracy;
+mod practice;
+mod theory;
+
+pub use theory::{
+    BACKGROUND_PROBS, BACKGROUND_VOCAB, BIG_LOGITS, BIN_BIG, BIN_LOGITS, BIN_TARGETS, COIN_FLIPS,
+    COND_INPUTS, COND_LABELS, CURVE_P, CURVE_STEP, DOMINANT_LOGITS, FD_STEP, GD_LR, GD_START,
+    GD_STEPS, JSON_CASE, MSE_OBS, MSE_PRED, OPT_LABELS, OPT_LOGITS, OPT_WEIGHTS, SHIFT,
+    SMALL_LOGITS, categorical_gd, conditional_frequencies, softmax_hessian,
+};
+
+pub use practice::{
+    ANSWER_CANDIDATES_EN, ANSWER_CANDIDATES_ZH, ANSWER_LR, ANSWER_SCORES, L1, L2, OVERFIT_EPOCHS,
+    OVERFIT_LR, PATIENCE, SHIFTS, TOKEN_DROPOUT, sentiment_config, torch_fixture_path,
+};
+
 use crate::error::{Error, Result};
-use crate::information::{cross_entropy as h_cross, entropy, kl_divergence, self_information};
-use crate::likelihood::{categorical_mle, log_likelihood, negative_log_likelihood};
-use crate::loss::{CrossEntropyOptions, Reduction, Target, cross_entropy, cross_entropy_with_grad};
+use crate::information::entropy;
+use crate::likelihood::categorical_mle;
+use crate::loss::{CrossEntropyOptions, Target, cross_entropy};
 
 /// The languages of the book, in the order they are built: one mdBook per language under
 /// [`book_root`], with the same file names and the same `SUMMARY.md` structure.
@@ -166,13 +181,74 @@ fn load(book_dir: &Path) -> mdbook_driver::errors::Result<MDBook> {
 /// Build the mdBook at `book_dir` into `out` (the configured `build-dir` is replaced) and
 /// return the path of its `index.html`.
 ///
+/// The build is atomic as seen from `out`: the book is built and checked in a fresh sibling
+/// directory (`.NAME.build-PID-N`), which is then renamed to `out`; a previous book at `out`
+/// is first renamed aside and removed afterwards. An interrupted or failed build leaves the
+/// previous book (or nothing) at `out`, never a half-written one.
+///
 /// # Errors
-/// [`Error::Book`] if mdBook fails, logs any warning or error, or a formula is left
+/// [`Error::Io`] if `out` exists and is not a directory, or its parent cannot be created or
+/// written; [`Error::Book`] if mdBook fails, logs any warning or error, or a formula is left
 /// unrendered; also if `index.html` is missing afterwards.
 pub fn build_book(book_dir: &Path, out: &Path) -> Result<PathBuf> {
     // mdBook resolves a relative build directory against the book's own folder, which would
     // write into the sources: resolve it against the current directory instead.
     let out = &std::path::absolute(out).map_err(|e| Error::io(out, e))?;
+    check_book_destination(out)?;
+    let staging = sibling_path(out, "build")?;
+    let built = build_book_into(book_dir, &staging).and_then(|()| replace_dir(&staging, out));
+    if built.is_err() {
+        let _ = std::fs::remove_dir_all(&staging);
+    }
+    built.map(|()| out.join("index.html"))
+}
+
+/// [`Error::Io`] if something other than a directory is at `out` (a book would replace it).
+fn check_book_destination(out: &Path) -> Result<()> {
+    match std::fs::symlink_metadata(out) {
+        Ok(m) if !m.is_dir() => Err(Error::Io {
+            path: out.display().to_string(),
+            message: "exists and is not a directory: refusing to replace it with a book".into(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// A fresh path beside `path`: `.NAME.TAG-PID-N` in the same directory (created if missing).
+fn sibling_path(path: &Path, tag: &str) -> Result<PathBuf> {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+        return Err(Error::Io {
+            path: path.display().to_string(),
+            message: "not a directory name".into(),
+        });
+    };
+    std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+    Ok(parent.join(format!(
+        ".{}.{tag}-{}-{}",
+        name.to_string_lossy(),
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )))
+}
+
+/// Move the finished directory `new` to `dest`, replacing (and removing) a previous `dest`.
+fn replace_dir(new: &Path, dest: &Path) -> Result<()> {
+    if std::fs::symlink_metadata(dest).is_err() {
+        return std::fs::rename(new, dest).map_err(|e| Error::io(dest, e));
+    }
+    let old = sibling_path(dest, "old")?;
+    std::fs::rename(dest, &old).map_err(|e| Error::io(dest, e))?;
+    if let Err(e) = std::fs::rename(new, dest) {
+        let _ = std::fs::rename(&old, dest);
+        return Err(Error::io(dest, e));
+    }
+    let _ = std::fs::remove_dir_all(&old);
+    Ok(())
+}
+
+/// Build the book at `book_dir` into the directory `out` and check the result.
+fn build_book_into(book_dir: &Path, out: &Path) -> Result<()> {
     let what = format!("building {}", book_dir.display());
     with_captured_warnings(&what, || {
         let mut book = load(book_dir)?;
@@ -186,16 +262,81 @@ pub fn build_book(book_dir: &Path, out: &Path) -> Result<PathBuf> {
             out.display()
         )));
     }
-    Ok(index)
+    let broken = broken_images(out)?;
+    if !broken.is_empty() {
+        return Err(book_err(format!(
+            "{what}: images that the built book does not contain (mdBook copies only files \
+             under src/):\n  {}",
+            broken.join("\n  ")
+        )));
+    }
+    Ok(())
+}
+
+/// Every `<img src="…">` with a relative address, in every HTML page under `out`, whose file
+/// is not in `out`, as `page: src` lines.
+fn broken_images(out: &Path) -> Result<Vec<String>> {
+    let mut broken = Vec::new();
+    let mut dirs = vec![out.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir)
+            .map_err(|e| Error::io(&dir, e))?
+            .flatten()
+        {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "html") {
+                continue;
+            }
+            let html = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+            for src in image_sources(&html) {
+                let relative =
+                    !src.contains("://") && !src.starts_with('/') && !src.starts_with("data:");
+                let file = src.split(['#', '?']).next().unwrap_or(src);
+                if relative && !path.parent().unwrap_or(out).join(file).is_file() {
+                    broken.push(format!("{}: {src}", path.display()));
+                }
+            }
+        }
+    }
+    broken.sort();
+    Ok(broken)
+}
+
+/// The `src` attributes of the `<img>` elements of an HTML page.
+fn image_sources(html: &str) -> Vec<&str> {
+    let mut found = Vec::new();
+    let mut rest = html;
+    while let Some(i) = rest.find("<img ") {
+        rest = &rest[i + 5..];
+        let tag = &rest[..rest.find('>').unwrap_or(rest.len())];
+        if let Some(start) = tag.find("src=\"") {
+            let value = &tag[start + 5..];
+            if let Some(end) = value.find('"') {
+                found.push(&value[..end]);
+            }
+        }
+    }
+    found
 }
 
 /// Build every book of [`LANGUAGES`] into `out/<lang>` and return the paths of their
 /// `index.html`, in the order of [`LANGUAGES`]. The books link to each other as
 /// `../<lang>/…`, so keep them side by side (the CLI uses `target/book`).
 ///
+/// Each book is replaced atomically ([`build_book`]); if one fails, the books already built
+/// stay, and the failed one keeps its previous version.
+///
 /// # Errors
 /// As [`build_book`].
 pub fn build_books(out: &Path) -> Result<Vec<PathBuf>> {
+    // Refuse a blocked destination before building anything.
+    for lang in LANGUAGES {
+        check_book_destination(&out.join(lang))?;
+    }
     LANGUAGES
         .iter()
         .map(|lang| build_book(&book_root().join(lang), &out.join(lang)))
@@ -834,13 +975,58 @@ pub struct GeneratedOutput {
 
 /// The registry of generated outputs, one computing function per file.
 pub const GENERATED_OUTPUTS: &[GeneratedOutput] = &[
+    // Accuracy in ULPs on hard cases, ours vs PyTorch (issue 5): src/book/accuracy.rs.
+    GeneratedOutput {
+        name: "appendix-ulp.md",
+        make: accuracy::ulp_table,
+    },
     GeneratedOutput {
         name: "equivalence-worked.md",
-        make: equivalence_worked,
+        make: theory::equivalence_worked,
     },
     GeneratedOutput {
         name: "equivalence-values.txt",
-        make: equivalence_values,
+        make: theory::equivalence_values,
+    },
+    GeneratedOutput {
+        name: "background-values.txt",
+        make: theory::background_values,
+    },
+    GeneratedOutput {
+        name: "information-values.txt",
+        make: theory::information_values,
+    },
+    GeneratedOutput {
+        name: "information-ce-curve.en.svg",
+        make: theory::information_ce_curve_en,
+    },
+    GeneratedOutput {
+        name: "information-ce-curve.zh.svg",
+        make: theory::information_ce_curve_zh,
+    },
+    GeneratedOutput {
+        name: "likelihood-values.txt",
+        make: theory::likelihood_values,
+    },
+    GeneratedOutput {
+        name: "likelihood-gd.en.svg",
+        make: theory::likelihood_gd_en,
+    },
+    GeneratedOutput {
+        name: "likelihood-gd.zh.svg",
+        make: theory::likelihood_gd_zh,
+    },
+    GeneratedOutput {
+        name: "softmax-values.txt",
+        make: theory::softmax_values,
+    },
+    GeneratedOutput {
+        name: "binary-values.txt",
+        make: theory::binary_values,
+    },
+    GeneratedOutput {
+        name: "options-values.txt",
+        make: theory::options_values,
     },
     GeneratedOutput {
         name: "training-table.txt",
@@ -870,6 +1056,71 @@ pub const GENERATED_OUTPUTS: &[GeneratedOutput] = &[
         name: "bigram-corpus.txt",
         make: bigram_corpus_values,
     },
+    // The practical chapters: src/book/practice.rs.
+    GeneratedOutput {
+        name: "sentiment-values.txt",
+        make: practice::sentiment_values,
+    },
+    GeneratedOutput {
+        name: "answers-values.txt",
+        make: practice::answers_values,
+    },
+    GeneratedOutput {
+        name: "answers-steps.en.svg",
+        make: practice::answers_figure_en,
+    },
+    GeneratedOutput {
+        name: "answers-steps.zh.svg",
+        make: practice::answers_figure_zh,
+    },
+    GeneratedOutput {
+        name: "tradeoffs-values.txt",
+        make: practice::tradeoffs_values,
+    },
+    GeneratedOutput {
+        name: "tradeoffs-overfit.en.svg",
+        make: practice::tradeoffs_overfit_en,
+    },
+    GeneratedOutput {
+        name: "tradeoffs-overfit.zh.svg",
+        make: practice::tradeoffs_overfit_zh,
+    },
+    GeneratedOutput {
+        name: "tradeoffs-shift.en.svg",
+        make: practice::tradeoffs_shift_en,
+    },
+    GeneratedOutput {
+        name: "tradeoffs-shift.zh.svg",
+        make: practice::tradeoffs_shift_zh,
+    },
+    GeneratedOutput {
+        name: "strategies-values.txt",
+        make: practice::strategies_values,
+    },
+    GeneratedOutput {
+        name: "strategies-curves.en.svg",
+        make: practice::strategies_curves_en,
+    },
+    GeneratedOutput {
+        name: "strategies-curves.zh.svg",
+        make: practice::strategies_curves_zh,
+    },
+    GeneratedOutput {
+        name: "strategies-weights.en.svg",
+        make: practice::strategies_weights_en,
+    },
+    GeneratedOutput {
+        name: "strategies-weights.zh.svg",
+        make: practice::strategies_weights_zh,
+    },
+    GeneratedOutput {
+        name: "training-torch.txt",
+        make: practice::training_torch_values,
+    },
+    GeneratedOutput {
+        name: "glossary.md",
+        make: practice::glossary_table,
+    },
 ];
 
 /// Every generated output as `(file name under book/generated/, content)`, computed now
@@ -884,33 +1135,67 @@ pub fn generated_outputs() -> Result<Vec<(String, String)>> {
         .collect()
 }
 
-/// Compare [`generated_outputs`] with the files in `book/generated/` and return the names
-/// that differ, are missing, or are not produced by any generator (orphans). With
-/// `update = true`, first rewrite the differing and missing files and delete the orphans,
-/// so the result is empty.
+/// Where a generated output lives: a figure named `NAME.LANG.svg` (one per language, its
+/// labels in that language) goes to `book/LANG/src/figures/`, because mdBook copies to the
+/// built book only what is under a book's `src/`; everything else goes to `book/generated/`.
+#[must_use]
+pub fn output_path(name: &str) -> PathBuf {
+    match figure_language(name) {
+        Some(lang) => figures_dir(lang).join(name),
+        None => generated_dir().join(name),
+    }
+}
+
+/// `book/LANG/src/figures`: the generated figures of one language's book.
+#[must_use]
+pub fn figures_dir(lang: &str) -> PathBuf {
+    book_root().join(lang).join("src").join("figures")
+}
+
+/// The language of a figure named `NAME.LANG.svg`, if `LANG` is one of [`LANGUAGES`].
+fn figure_language(name: &str) -> Option<&'static str> {
+    let stem = name.strip_suffix(".svg")?;
+    LANGUAGES
+        .iter()
+        .copied()
+        .find(|lang| stem.strip_suffix(lang).is_some_and(|s| s.ends_with('.')))
+}
+
+/// Compare [`generated_outputs`] with the files in `book/generated/` and in each
+/// `book/LANG/src/figures/` (see [`output_path`]) and return the names that differ, are
+/// missing, or are not produced by any generator (orphans). With `update = true`, first
+/// rewrite the differing and missing files and delete the orphans, so the result is empty.
 ///
 /// # Errors
 /// As [`generated_outputs`]; [`Error::Io`] on a read or write failure.
 pub fn check_generated_outputs(update: bool) -> Result<Vec<String>> {
-    let dir = generated_dir();
     let mut stale = Vec::new();
     let outputs = generated_outputs()?;
     for (name, content) in &outputs {
-        let path = dir.join(name);
+        let path = output_path(name);
         let committed = std::fs::read_to_string(&path).ok();
         if committed.as_deref() != Some(content.as_str()) {
             if update {
-                std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+                }
                 std::fs::write(&path, content).map_err(|e| Error::io(&path, e))?;
             } else {
                 stale.push(name.clone());
             }
         }
     }
-    if let Ok(entries) = std::fs::read_dir(&dir) {
+    let dirs = std::iter::once(generated_dir()).chain(LANGUAGES.iter().map(|l| figures_dir(l)));
+    for dir in dirs {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            if !outputs.iter().any(|(n, _)| *n == name) {
+            let ours = outputs
+                .iter()
+                .any(|(n, _)| *n == name && output_path(n) == entry.path());
+            if !ours {
                 if update {
                     std::fs::remove_file(entry.path()).map_err(|e| Error::io(entry.path(), e))?;
                 } else {
@@ -974,166 +1259,6 @@ impl Anchored {
     fn put(&mut self, anchor: &str, value: impl std::fmt::Display) {
         let _ = writeln!(self.0, "ANCHOR: {anchor}\n{value}\nANCHOR_END: {anchor}");
     }
-}
-
-/// Logits whose softmax is `probs` (row-wise `ln`); rows must sum to 1.
-fn logits_of(probs: &[[f64; 3]]) -> DMatrix<f64> {
-    DMatrix::from_fn(probs.len(), 3, |r, c| probs[r][c].ln())
-}
-
-fn worked_targets() -> Vec<i64> {
-    WORKED_LABELS.iter().map(|&y| y as i64).collect()
-}
-
-/// Table of the worked example: per-sample `q`, the probability of the observed class and
-/// its cross-entropy `−ln q_{i,y_i}` (computed by [`cross_entropy`] on `ln q`), then the
-/// sum. Column heads are formulas, so both languages include the same table.
-fn equivalence_worked() -> Result<String> {
-    let per = cross_entropy(
-        &logits_of(&WORKED_PROBS),
-        Target::Indices(&worked_targets()),
-        &CrossEntropyOptions::default().reduction(Reduction::None),
-    )?;
-    let per = per
-        .per_sample()
-        .ok_or_else(|| book_err("Reduction::None returned a scalar"))?;
-    let mut s = String::from(
-        "| $i$ | $y_i$ | $q_{i,0}$ | $q_{i,1}$ | $q_{i,2}$ | $q_{i,y_i}$ | $-\\log q_{i,y_i}$ |\n\
-         |---|---|---|---|---|---|---|\n",
-    );
-    for (i, (q, &y)) in WORKED_PROBS.iter().zip(&WORKED_LABELS).enumerate() {
-        let _ = writeln!(
-            s,
-            "| {} | {y} | {} | {} | {} | {} | {} |",
-            i + 1,
-            q[0],
-            q[1],
-            q[2],
-            q[y],
-            f6(per[i])
-        );
-    }
-    let _ = writeln!(s, "| $\\sum$ | | | | | | {} |", f6(per.sum()));
-    Ok(s)
-}
-
-/// Every number the equivalence chapter quotes, as `ANCHOR` regions.
-fn equivalence_values() -> Result<String> {
-    let mut a = Anchored::default();
-
-    a.put("tolerance", format!("{LISTING_TOLERANCE:e}"));
-
-    // Self-information and entropy.
-    a.put("coin_nats", f6(self_information(0.5)?));
-    a.put("coin_bits", short(self_information(0.5)? / 2f64.ln()));
-    a.put("die_nats", f6(self_information(1.0 / 6.0)?));
-    a.put("likely_nats", f6(self_information(0.99)?));
-    a.put("rare_nats", f6(self_information(0.01)?));
-    let uniform3 = DVector::from_element(3, 1.0 / 3.0);
-    a.put("uniform3_entropy", f6(entropy(&uniform3)?));
-
-    // Worked example: CE per sample, sum = NLL, mean = NLL / N.
-    let targets = worked_targets();
-    let logits = logits_of(&WORKED_PROBS);
-    let sum = cross_entropy(
-        &logits,
-        Target::Indices(&targets),
-        &CrossEntropyOptions::default().reduction(Reduction::Sum),
-    )?
-    .scalar()
-    .ok_or_else(|| book_err("a reduced loss returned a vector"))?;
-    let mean = cross_entropy(
-        &logits,
-        Target::Indices(&targets),
-        &CrossEntropyOptions::default(),
-    )?
-    .scalar()
-    .ok_or_else(|| book_err("a reduced loss returned a vector"))?;
-    let observed: Vec<f64> = WORKED_PROBS
-        .iter()
-        .zip(&WORKED_LABELS)
-        .map(|(q, &y)| q[y])
-        .collect();
-    let likelihood: f64 = observed.iter().product();
-    a.put("worked_q0", tuple(&WORKED_PROBS[0]));
-    a.put("worked_q1", tuple(&WORKED_PROBS[1]));
-    a.put(
-        "worked_labels",
-        format!("({}, {})", WORKED_LABELS[0], WORKED_LABELS[1]),
-    );
-    a.put("worked_likelihood", format!("{likelihood:.2}"));
-    a.put("worked_nll", f6(negative_log_likelihood(&observed)?));
-    a.put("worked_sum_ce", f6(sum));
-    a.put("worked_mean_ce", f6(mean));
-
-    // Underflow of the likelihood, not of the log-likelihood.
-    let factors = vec![0.1; UNDERFLOW_FACTORS];
-    a.put("underflow_n", UNDERFLOW_FACTORS);
-    a.put("underflow_product", factors.iter().product::<f64>());
-    a.put("underflow_log", f6(log_likelihood(&factors)?));
-
-    // Categorical MLE = frequencies; its mean CE = H(p̂) beats the uniform model.
-    let p_hat = categorical_mle(&MLE_LABELS, 3)?;
-    let mle_targets: Vec<i64> = MLE_LABELS.iter().map(|&y| y as i64).collect();
-    let mean_ce_at = |q: &DVector<f64>| -> Result<f64> {
-        let z = DMatrix::from_fn(MLE_LABELS.len(), 3, |_, c| q[c].ln());
-        let l = cross_entropy(
-            &z,
-            Target::Indices(&mle_targets),
-            &CrossEntropyOptions::default(),
-        )?;
-        l.scalar()
-            .ok_or_else(|| book_err("Reduction::Mean returned a vector"))
-    };
-    let labels: Vec<String> = MLE_LABELS.iter().map(ToString::to_string).collect();
-    a.put("mle_labels", labels.join(", "));
-    a.put("mle_n", MLE_LABELS.len());
-    a.put("mle_p_hat", tuple(p_hat.as_slice()));
-    a.put("mle_entropy", f6(entropy(&p_hat)?));
-    a.put("mle_mean_ce", f6(mean_ce_at(&p_hat)?));
-    a.put("mle_uniform_ce", f6(mean_ce_at(&uniform3)?));
-
-    // Soft target: CE = H + KL.
-    let p = DVector::from_row_slice(&SOFT_P);
-    let q = DVector::from_row_slice(&SOFT_Q);
-    a.put("soft_p", tuple(&SOFT_P));
-    a.put("soft_q", tuple(&SOFT_Q));
-    a.put("soft_entropy", f6(entropy(&p)?));
-    a.put("soft_kl", f6(kl_divergence(&p, &q)?));
-    a.put("soft_ce", f6(h_cross(&p, &q)?));
-
-    // Label smoothing: the best model is the smoothed target, and the loss stays above 0.
-    let c = 3.0;
-    let smoothed: Vec<f64> = (0..3)
-        .map(|k| if k == 0 { 1.0 - SMOOTHING } else { 0.0 } + SMOOTHING / c)
-        .collect();
-    let z = DMatrix::from_fn(1, 3, |_, k| smoothed[k].ln());
-    let best = cross_entropy(
-        &z,
-        Target::Indices(&[0]),
-        &CrossEntropyOptions::default().label_smoothing(SMOOTHING),
-    )?
-    .scalar()
-    .ok_or_else(|| book_err("a reduced loss returned a vector"))?;
-    a.put("smooth_eps", SMOOTHING);
-    a.put("smooth_target", tuple6(&smoothed));
-    a.put("smooth_min_ce", f6(best));
-
-    // Gradient = softmax − y.
-    let z = DMatrix::from_row_slice(1, 3, &GRAD_LOGITS);
-    let (_, g) = cross_entropy_with_grad(
-        &z,
-        Target::Indices(&[GRAD_LABEL as i64]),
-        &CrossEntropyOptions::default(),
-    )?;
-    let q = crate::softmax::softmax(&z)?;
-    a.put("grad_z", tuple(&GRAD_LOGITS));
-    a.put("grad_y", GRAD_LABEL);
-    let q: Vec<f64> = q.row(0).iter().copied().collect();
-    let g: Vec<f64> = g.row(0).iter().copied().collect();
-    a.put("grad_softmax", tuple6(&q));
-    a.put("grad_value", tuple6(&g));
-    Ok(a.0)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1457,12 +1582,20 @@ fn bigram_values() -> Result<String> {
     Ok(a.0)
 }
 
-/// The bigram report on the default corpus (the books' prose), computed once per process for
-/// a given corpus: it takes seconds in an unoptimised build, and [`generated_outputs`] is
-/// called by more than one test.
+/// The frozen corpus of the bigram chapter: the books' prose ([`crate::corpus::book_corpus`])
+/// as it was once, while the book was being written, so that editing a page does not change
+/// the chapter's figures. `ce-mle bigram` still defaults to the live prose.
+#[must_use]
+pub fn bigram_snapshot_path() -> PathBuf {
+    book_root().join("corpus").join("books.txt")
+}
+
+/// The bigram report on the chapter's corpus ([`bigram_snapshot_path`]), computed once per
+/// process for a given corpus: it takes seconds in an unoptimised build, and
+/// [`generated_outputs`] is called by more than one test.
 fn bigram_corpus_run() -> Result<Arc<CorpusRun>> {
     static CACHE: Mutex<Option<Arc<CorpusRun>>> = Mutex::new(None);
-    let text = crate::corpus::book_corpus()?;
+    let text = crate::corpus::load_corpus(&bigram_snapshot_path())?;
     let mut cache = match CACHE.lock() {
         Ok(c) => c,
         Err(poisoned) => poisoned.into_inner(),
@@ -1618,6 +1751,34 @@ mod tests {
         assert!(fix_mathml("a\n$$\nx^\n$$\n").is_err());
         assert!(fix_mathml("code `$x$` is fine").is_ok());
         assert!(fix_mathml("<span class=\"katex-html\">").is_err());
+    }
+
+    #[test]
+    fn figures_go_under_their_book() {
+        assert_eq!(
+            output_path("information-ce-curve.en.svg"),
+            book_root().join("en/src/figures/information-ce-curve.en.svg")
+        );
+        assert_eq!(
+            output_path("x.zh.svg"),
+            book_root().join("zh/src/figures/x.zh.svg")
+        );
+        // Not a figure of a book: stays in book/generated.
+        assert_eq!(output_path("a.svg"), generated_dir().join("a.svg"));
+        assert_eq!(output_path("a.fr.svg"), generated_dir().join("a.fr.svg"));
+        assert_eq!(
+            output_path("values.txt"),
+            generated_dir().join("values.txt")
+        );
+    }
+
+    #[test]
+    fn image_sources_are_found() {
+        let html = r#"<p><img src="figures/a.en.svg" alt="x"><img alt="y" src="b.png"/><img src="https://e.org/c.svg"></p>"#;
+        assert_eq!(
+            image_sources(html),
+            vec!["figures/a.en.svg", "b.png", "https://e.org/c.svg"]
+        );
     }
 
     #[test]

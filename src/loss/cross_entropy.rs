@@ -1,4 +1,9 @@
 //! Multi-class cross-entropy and negative log-likelihood with PyTorch's options.
+//!
+//! The per-sample loss is `−log_softmax(z)_y` from [`log_softmax_row`]: `log1p(s)` for the
+//! largest logit, `(m − z_y) + log1p(s)` otherwise (no cancellation, `s` compensated), within
+//! 1 ULP in `f64` and correctly rounded in `f32` on the hard cases of
+//! `tests/fixtures/precise_hard.json` (measured by `tests/ulp.rs`).
 
 use nalgebra::{DMatrix, DVector};
 

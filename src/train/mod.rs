@@ -32,21 +32,42 @@ use crate::nn::{Linear, SoftmaxClassifier};
 use crate::optim::{Adam, AdamW, Optimizer, Sgd};
 
 /// After `steps` updates, a non-finite parameter means the run diverged: say so instead of
-/// reporting the NaN it produced downstream.
+/// reporting the NaN it produced downstream. So does a non-finite logit (finite but huge
+/// parameters whose products overflow) or gradient: the loss would otherwise report an
+/// infinite "input", which the user never gave.
 fn diverged(steps: usize, model: &SoftmaxClassifier, e: Error) -> Error {
+    if steps == 0 {
+        return e;
+    }
     let l = &model.linear;
-    match l
+    if let Some(&value) = l
         .weight
         .iter()
         .chain(l.bias.iter())
         .find(|v| !v.is_finite())
     {
-        Some(&value) if steps > 0 => Error::Diverged {
+        return Error::Diverged {
             step: steps,
             what: "a parameter",
             value,
+        };
+    }
+    match e {
+        Error::InvalidValue { what, value, .. } if !value.is_finite() => Error::Diverged {
+            step: steps,
+            what: if what == "input" {
+                "a logit"
+            } else {
+                "a gradient"
+            },
+            value,
         },
-        _ => e,
+        Error::AllNegInfRow { .. } => Error::Diverged {
+            step: steps,
+            what: "a logit",
+            value: f64::NEG_INFINITY,
+        },
+        other => other,
     }
 }
 
@@ -453,7 +474,11 @@ fn fit_loop(
         history.train.push(loss.scalar().unwrap_or(f64::NAN));
         history.penalty.push(reg.penalty(&model.linear));
         if let Some(val) = validation {
-            let (vl, _) = model.loss_and_grad(&val.x, Target::Indices(&val.y), &opts)?;
+            // The loss only: no gradient is needed on the validation set.
+            let vl = model
+                .logits(&val.x)
+                .and_then(|z| crate::loss::cross_entropy(&z, Target::Indices(&val.y), &opts))
+                .map_err(|e| diverged(epoch, model, e))?;
             let vl = vl.scalar().unwrap_or(f64::NAN);
             history.validation.push(vl);
             if let Some(es) = early.as_deref_mut() {
@@ -466,11 +491,14 @@ fn fit_loop(
                 }
             }
         }
-        reg.add_gradient(&model.linear, &mut g)?;
-        optimizer.step(
-            &mut model.linear.parameters_mut(),
-            &[g.weight.as_slice(), g.bias.as_slice()],
-        )?;
+        reg.add_gradient(&model.linear, &mut g)
+            .map_err(|e| diverged(epoch, model, e))?;
+        optimizer
+            .step(
+                &mut model.linear.parameters_mut(),
+                &[g.weight.as_slice(), g.bias.as_slice()],
+            )
+            .map_err(|e| diverged(epoch, model, e))?;
         if let Some(lr) = proximal_lr {
             reg.proximal_step(&mut model.linear, lr)?;
         }

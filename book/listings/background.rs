@@ -1,0 +1,69 @@
+extern crate ce_mle;
+extern crate nalgebra;
+
+// Checks the claims of the chapter "Background": a language model's loss on a text is the sum
+// of per-token cross-entropies, which is −log of the probability the model gives the whole
+// text (chain rule); perplexity is exp(mean cross-entropy), and a uniform model over V tokens
+// has perplexity V.
+//
+// `cargo run --example background` runs it; `mdbook test` runs it behind each excerpt.
+
+use ce_mle::loss::{self, CrossEntropyOptions, Reduction, Target};
+use nalgebra::DMatrix;
+
+/// Two computations of the same quantity in f64 agree to this absolute tolerance.
+const TOL: f64 = 1e-12;
+
+type Result<T> = std::result::Result<T, ce_mle::Error>;
+
+fn chain_rule() -> Result<()> {
+    // ANCHOR: chain
+    // A text of 4 tokens. At each position the model gave the token that came next these
+    // probabilities: p(x_1), p(x_2 | x_1), p(x_3 | x_1 x_2), p(x_4 | x_1 x_2 x_3).
+    let next_token_probs = [0.5, 0.25, 0.125, 0.5];
+    // Chain rule: the probability of the whole text is their product.
+    let p_text: f64 = next_token_probs.iter().product();
+
+    // The pre-training loss: one row of logits per position (here log-probabilities over a
+    // vocabulary of 2 tokens, the observed one first), class-index target 0 at each.
+    let z = DMatrix::from_fn(4, 2, |t, k| {
+        let p = next_token_probs[t];
+        if k == 0 { p.ln() } else { (1.0 - p).ln() }
+    });
+    let targets = [0_i64; 4];
+    let opts = CrossEntropyOptions::default().reduction(Reduction::Sum);
+    let total = loss::cross_entropy(&z, Target::Indices(&targets), &opts)?
+        .scalar()
+        .unwrap();
+    assert!((total - (-p_text.ln())).abs() < TOL);
+
+    // Perplexity = exp(mean cross-entropy) = p(text)^(−1/T).
+    let perplexity = (total / 4.0).exp();
+    assert!((perplexity - p_text.powf(-0.25)).abs() < TOL);
+    // ANCHOR_END: chain
+    assert_eq!(next_token_probs, ce_mle::book::BACKGROUND_PROBS);
+    Ok(())
+}
+
+fn uniform() -> Result<()> {
+    // ANCHOR: uniform
+    // A model that knows nothing: equal logits over a vocabulary of V tokens.
+    let v = 50_000;
+    let z = DMatrix::from_element(1, v, 0.0);
+    let ce = loss::cross_entropy(&z, Target::Indices(&[123]), &CrossEntropyOptions::default())?;
+    let ce = ce.scalar().unwrap();
+    // Its loss is log V nats per token, and its perplexity is V.
+    assert!((ce - (v as f64).ln()).abs() < TOL);
+    assert!((ce.exp() - v as f64).abs() < 1e-6);
+    // ANCHOR_END: uniform
+    assert_eq!(v, ce_mle::book::BACKGROUND_VOCAB);
+    Ok(())
+}
+
+fn main() -> Result<()> {
+    assert_eq!(TOL, ce_mle::book::LISTING_TOLERANCE);
+    chain_rule()?;
+    uniform()?;
+    println!("every claim of the chapter checked");
+    Ok(())
+}

@@ -1,0 +1,157 @@
+extern crate ce_mle;
+extern crate nalgebra;
+extern crate statrs;
+
+// Checks every claim of the chapter "Binary, multi-label and regression losses": binary
+// cross-entropy with logits is the Bernoulli negative log-likelihood (T7, statrs as the
+// oracle), evaluated stably; multi-label = a sum of independent Bernoulli NLLs; PyTorch's
+// clamp of log at −100 in BCE on probabilities; two-class softmax = sigmoid; MSE is the
+// Gaussian NLL with fixed variance up to constants (T8, statrs as the oracle).
+//
+// `cargo run --example binary` runs it; `mdbook test` runs it behind each excerpt.
+
+use ce_mle::loss::{
+    BCE_LOG_CLAMP, BceOptions, BceWithLogitsOptions, CrossEntropyOptions, Reduction, Target,
+    binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, mse_loss,
+};
+use nalgebra::DMatrix;
+use statrs::distribution::{Bernoulli, Continuous, Discrete, Normal};
+
+/// Two computations of the same quantity in f64 agree to this absolute tolerance.
+const TOL: f64 = 1e-12;
+
+type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+fn sigmoid(x: f64) -> f64 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+fn bernoulli() -> Result<()> {
+    // ANCHOR: bernoulli
+    // One sample with three independent yes/no labels: logits x, observed labels y.
+    let x = DMatrix::from_row_slice(1, 3, &[2.0, -1.0, 0.5]);
+    let y = DMatrix::from_row_slice(1, 3, &[1.0, 0.0, 0.0]);
+    let none = BceWithLogitsOptions {
+        reduction: Reduction::None,
+        ..Default::default()
+    };
+    let per_label = binary_cross_entropy_with_logits(&x, &y, &none)?;
+    let per_label = per_label.per_sample().expect("Reduction::None");
+
+    // Each term is −log of the Bernoulli(σ(x)) probability of the observed label (statrs).
+    for k in 0..3 {
+        let model = Bernoulli::new(sigmoid(x[(0, k)]))?;
+        let nll = -model.ln_pmf(y[(0, k)] as u64);
+        assert!((per_label[k] - nll).abs() < TOL);
+    }
+    // Independent labels: the probabilities multiply, so the NLLs add up.
+    let joint: f64 = (0..3)
+        .map(|k| Bernoulli::new(sigmoid(x[(0, k)])).map(|b| b.pmf(y[(0, k)] as u64)))
+        .product::<std::result::Result<f64, _>>()?;
+    let sum = BceWithLogitsOptions {
+        reduction: Reduction::Sum,
+        ..Default::default()
+    };
+    let total = binary_cross_entropy_with_logits(&x, &y, &sum)?
+        .scalar()
+        .unwrap();
+    assert!((total - (-joint.ln())).abs() < TOL);
+    // ANCHOR_END: bernoulli
+    assert_eq!(x.as_slice(), ce_mle::book::BIN_LOGITS);
+    assert_eq!(y.as_slice(), ce_mle::book::BIN_TARGETS);
+    Ok(())
+}
+
+fn stable() -> Result<()> {
+    // ANCHOR: stable
+    // x = 40, y = 0: σ(40) rounds to 1, so the naive −log(1 − σ(x)) is −log 0 = inf.
+    let x = 40.0_f64;
+    assert_eq!(sigmoid(x), 1.0);
+    assert_eq!(-(1.0 - sigmoid(x)).ln(), f64::INFINITY);
+    // The with-logits form uses −log(1 − σ(x)) = softplus(x) = log(1 + e^x): about 40.
+    let (xs, ys) = (
+        DMatrix::from_element(1, 1, x),
+        DMatrix::from_element(1, 1, 0.0),
+    );
+    let l = binary_cross_entropy_with_logits(&xs, &ys, &Default::default())?;
+    assert!((l.scalar().unwrap() - (x + (-x).exp().ln_1p())).abs() < TOL);
+
+    // BCE on probabilities follows PyTorch: each log is clamped at −100, so the
+    // impossible event p = 0, y = 1 costs 100 nats instead of inf.
+    let (p, y) = (
+        DMatrix::from_element(1, 1, 0.0),
+        DMatrix::from_element(1, 1, 1.0),
+    );
+    let clamped = binary_cross_entropy(&p, &y, &BceOptions::default())?;
+    assert_eq!(clamped.scalar().unwrap(), -BCE_LOG_CLAMP);
+    // ANCHOR_END: stable
+    assert_eq!(x, ce_mle::book::BIN_BIG);
+    Ok(())
+}
+
+fn two_classes() -> Result<()> {
+    // ANCHOR: two_classes
+    // A two-class softmax on logits (x, 0) is a sigmoid of x: CE = BCE with logit x.
+    let x: f64 = 2.0;
+    let ce = cross_entropy(
+        &DMatrix::from_row_slice(1, 2, &[x, 0.0]),
+        Target::Indices(&[0]),
+        &CrossEntropyOptions::default(),
+    )?;
+    let bce = binary_cross_entropy_with_logits(
+        &DMatrix::from_element(1, 1, x),
+        &DMatrix::from_element(1, 1, 1.0),
+        &Default::default(),
+    )?;
+    assert!((ce.scalar().unwrap() - bce.scalar().unwrap()).abs() < TOL);
+    // ANCHOR_END: two_classes
+    assert_eq!(x, ce_mle::book::BIN_LOGITS[0]);
+    Ok(())
+}
+
+fn gaussian() -> Result<()> {
+    // ANCHOR: gaussian
+    // Predictions (the means of a Gaussian with σ = 1) and observations.
+    let pred = DMatrix::from_column_slice(3, 1, &[1.0, 2.0, 3.0]);
+    let obs = DMatrix::from_column_slice(3, 1, &[1.5, 1.0, 3.5]);
+    let mse = mse_loss(&pred, &obs, Reduction::Mean)?.scalar().unwrap();
+
+    // Mean Gaussian NLL from statrs: MSE / 2 + log √(2π).
+    let mut nll = 0.0;
+    for i in 0..3 {
+        nll -= Normal::new(pred[(i, 0)], 1.0)?.ln_pdf(obs[(i, 0)]) / 3.0;
+    }
+    let constant = (2.0 * std::f64::consts::PI).sqrt().ln();
+    assert!((nll - (mse / 2.0 + constant)).abs() < TOL);
+    // ANCHOR_END: gaussian
+
+    // Any σ: the NLL is MSE / (2σ²) + log(σ√(2π)); the minimiser over the predictions is the
+    // same, and the best constant prediction is the sample mean.
+    for sigma in [0.5, 2.0] {
+        let mut nll = 0.0;
+        for i in 0..3 {
+            nll -= Normal::new(pred[(i, 0)], sigma)?.ln_pdf(obs[(i, 0)]) / 3.0;
+        }
+        let expected =
+            mse / (2.0 * sigma * sigma) + (sigma * (2.0 * std::f64::consts::PI).sqrt()).ln();
+        assert!((nll - expected).abs() < TOL);
+    }
+    let mean = obs.mean();
+    let at = |c: f64| mse_loss(&DMatrix::from_element(3, 1, c), &obs, Reduction::Mean);
+    for c in [mean - 0.1, mean + 0.1, 0.0, 3.0] {
+        assert!(at(c)?.scalar().unwrap() > at(mean)?.scalar().unwrap());
+    }
+    assert_eq!(pred.as_slice(), ce_mle::book::MSE_PRED);
+    assert_eq!(obs.as_slice(), ce_mle::book::MSE_OBS);
+    Ok(())
+}
+
+fn main() -> Result<()> {
+    assert_eq!(TOL, ce_mle::book::LISTING_TOLERANCE);
+    bernoulli()?;
+    stable()?;
+    two_classes()?;
+    gaussian()?;
+    println!("every claim of the chapter checked");
+    Ok(())
+}
