@@ -581,11 +581,56 @@ pub fn fix_mathml(content: &str) -> Result<String> {
             + MATH_CLOSE.len();
         let mut element = String::with_capacity(end + 32);
         fix_math_element(&after[..end], &mut element)?;
-        out.push_str(&space_function_application(&element));
+        out.push_str(&mark_prefix_signs(&space_function_application(&element)));
         rest = &after[end..];
     }
     out.push_str(rest);
     Ok(out)
+}
+
+/// TeX's rule for signs: a `−` or `+` that starts a list, or follows an opening bracket, a
+/// comma, a relation or another operator, is a unary sign and gets no space around it.
+/// KaTeX writes every sign as `<mo>−</mo>`, and MathML Core infers the prefix form only for
+/// the first child of a row, so `(−0.4, −1.4)` would render as `( − 0.4, − 1.4)`: such signs
+/// get `form="prefix"`.
+fn mark_prefix_signs(math: &str) -> String {
+    const SIGNS: [&str; 2] = ["<mo>\u{2212}</mo>", "<mo>+</mo>"];
+    let mut out = String::with_capacity(math.len() + 64);
+    let mut rest = math;
+    loop {
+        let next = SIGNS
+            .iter()
+            .filter_map(|s| rest.find(s).map(|i| (i, *s)))
+            .min_by_key(|&(i, _)| i);
+        let Some((i, sign)) = next else {
+            out.push_str(rest);
+            return out;
+        };
+        out.push_str(&rest[..i]);
+        if unary_sign_context(&out) {
+            out.push_str(&sign.replacen("<mo>", "<mo form=\"prefix\">", 1));
+        } else {
+            out.push_str(sign);
+        }
+        rest = &rest[i + sign.len()..];
+    }
+}
+
+/// Whether a sign after `before` (the MathML so far) is unary: it follows an opening tag
+/// (first child) or an operator other than a closing bracket or a postfix one.
+fn unary_sign_context(before: &str) -> bool {
+    let Some(b) = before.strip_suffix("</mo>") else {
+        // After a tag: an opening tag means the sign is the first child.
+        return before.ends_with('>')
+            && before
+                .rfind('<')
+                .is_some_and(|k| !before[k..].starts_with("</"));
+    };
+    let content = b.rfind('>').map_or("", |k| &b[k + 1..]);
+    !matches!(
+        content,
+        ")" | "]" | "}" | "|" | "‖" | "⟩" | "!" | "′" | "&#41;" | "&#93;" | "&#125;" | "&#124;"
+    )
 }
 
 const APPLY: &str = "<mo>\u{2061}</mo>";
@@ -1664,6 +1709,22 @@ fn bigram_corpus_values() -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unary_signs_get_the_prefix_form_and_binary_ones_do_not() {
+        let m = "<math><mrow><mo>\u{2212}</mo><mi>x</mi><mo>=</mo><mo>\u{2212}</mo><mn>1</mn><mo>\u{2212}</mo><mo stretchy=\"false\">(</mo><mo>+</mo><mn>2</mn><mo separator=\"true\">,</mo><mo>\u{2212}</mo><mn>3</mn><mo stretchy=\"false\">)</mo><mo>\u{2212}</mo><msub><mi>z</mi><mi>k</mi></msub><mo>+</mo><mi>y</mi></mrow></math>";
+        let f = mark_prefix_signs(m);
+        let prefix = "<mo form=\"prefix\">";
+        // −x, = −1, ( +2, , −3 are unary; 1 − (, ) − z and z + y are binary.
+        assert_eq!(f.matches(prefix).count(), 4, "{f}");
+        assert!(
+            f.starts_with(&format!("<math><mrow>{prefix}\u{2212}</mo><mi>x</mi>")),
+            "{f}"
+        );
+        assert!(f.contains("<mn>1</mn><mo>\u{2212}</mo><mo stretchy"), "{f}");
+        assert!(f.contains(")</mo><mo>\u{2212}</mo><msub>"), "{f}");
+        assert!(f.contains("</msub><mo>+</mo><mi>y</mi>"), "{f}");
+    }
 
     #[test]
     fn annotation_text_is_escaped() {
