@@ -79,6 +79,31 @@ pub(crate) fn bce_element(p: f64, y: f64, w: f64) -> (f64, f64) {
     (l, w * (p - y) / (p * (1.0 - p)).max(BCE_GRAD_EPS))
 }
 
+/// Check that the target and the optional element weights have the input's shape `(n, k)` and
+/// that the weights are finite and non-negative (both binary losses).
+fn check_binary_shapes(
+    n: usize,
+    k: usize,
+    target: &DMatrix<f64>,
+    weight: Option<&DMatrix<f64>>,
+) -> Result<()> {
+    for (what, m) in [("target", Some(target)), ("weight", weight)] {
+        if let Some(m) = m
+            && m.shape() != (n, k)
+        {
+            return Err(Error::ShapeMismatch {
+                what,
+                expected: shape(n, k),
+                got: shape(m.nrows(), m.ncols()),
+            });
+        }
+    }
+    if let Some(w) = weight {
+        check_weights("weight", w.as_slice())?;
+    }
+    Ok(())
+}
+
 fn bce_impl(
     input: &DMatrix<f64>,
     target: &DMatrix<f64>,
@@ -86,23 +111,7 @@ fn bce_impl(
     want_grad: bool,
 ) -> Result<(Loss, Option<DMatrix<f64>>)> {
     let (n, k) = input.shape();
-    if target.shape() != (n, k) {
-        return Err(Error::ShapeMismatch {
-            what: "target",
-            expected: shape(n, k),
-            got: shape(target.nrows(), target.ncols()),
-        });
-    }
-    if let Some(w) = &opts.weight {
-        if w.shape() != (n, k) {
-            return Err(Error::ShapeMismatch {
-                what: "weight",
-                expected: shape(n, k),
-                got: shape(w.nrows(), w.ncols()),
-            });
-        }
-        check_weights("weight", w.as_slice())?;
-    }
+    check_binary_shapes(n, k, target, opts.weight.as_ref())?;
     if let Some(pw) = &opts.pos_weight {
         if pw.len() != k {
             return Err(Error::ShapeMismatch {
@@ -229,23 +238,7 @@ fn bce_prob_impl(
     want_grad: bool,
 ) -> Result<(Loss, Option<DMatrix<f64>>)> {
     let (n, k) = input.shape();
-    if target.shape() != (n, k) {
-        return Err(Error::ShapeMismatch {
-            what: "target",
-            expected: shape(n, k),
-            got: shape(target.nrows(), target.ncols()),
-        });
-    }
-    if let Some(w) = weight {
-        if w.shape() != (n, k) {
-            return Err(Error::ShapeMismatch {
-                what: "weight",
-                expected: shape(n, k),
-                got: shape(w.nrows(), w.ncols()),
-            });
-        }
-        check_weights("weight", w.as_slice())?;
-    }
+    check_binary_shapes(n, k, target, weight)?;
     let mut per = Vec::with_capacity(n * k);
     let mut grad = want_grad.then(|| DMatrix::zeros(n, k));
     for col in 0..k {
