@@ -1,5 +1,6 @@
 //! Text corpora for the bigram language model ([`crate::lm`]): loading a file with typed errors,
-//! and extracting the prose of Markdown (the project's two books are the default corpus).
+//! and extracting the prose of Markdown (the book crate uses the prose of its two books as the
+//! default corpus of `ce-mle bigram`).
 //!
 //! Everything here works on Unicode text (`&str`): the language model's tokens are Unicode
 //! scalar values (`char`), so Chinese and English are treated alike.
@@ -237,24 +238,4 @@ pub fn markdown_corpus(roots: &[&Path]) -> Result<String> {
     let names: Vec<String> = roots.iter().map(|r| r.display().to_string()).collect();
     check_has_bigram(&joined, &names.join(", "))?;
     Ok(joined)
-}
-
-/// The book source directories of this crate: `<CARGO_MANIFEST_DIR>/book/en/src` and
-/// `<CARGO_MANIFEST_DIR>/book/zh/src`.
-#[must_use]
-pub fn book_dirs() -> [PathBuf; 2] {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("book");
-    [root.join("en").join("src"), root.join("zh").join("src")]
-}
-
-/// The default corpus: the prose of this project's two books, English then Chinese — every
-/// `*.md` under [`book_dirs`], sorted by path, through [`markdown_prose`], joined with `"\n"`
-/// ([`markdown_corpus`]). Deterministic for a given state of the books.
-///
-/// # Errors
-/// As [`markdown_corpus`]: [`Error::Io`] if a book directory is missing, [`Error::Corpus`] if
-/// the books hold fewer than 2 characters of prose.
-pub fn book_corpus() -> Result<String> {
-    let [en, zh] = book_dirs();
-    markdown_corpus(&[&en, &zh])
 }

@@ -6,6 +6,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 
+pub mod synthetic;
+
 use crate::error::{Error, Result, check_elements};
 
 /// The seed used by the book and the CLI unless told otherwise.
@@ -28,7 +30,7 @@ pub struct Classification {
     pub classes: usize,
 }
 
-/// The seed article's data: `x ~ N(0, 1)` of shape `(n, features)` and labels drawn uniformly
+/// The article's data: `x ~ N(0, 1)` of shape `(n, features)` and labels drawn uniformly
 /// from `0..classes`, both from `rng` (the features first, row by row, then the labels).
 /// The article uses `n = 32`, `features = 10`, `classes = 5`.
 ///

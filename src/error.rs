@@ -1,8 +1,104 @@
-//! The crate's one error type.
+//! The crate's one error type, and the catalogue of bad input.
 //!
 //! Every public function returns [`Result`]; no public function panics on bad input.
 //! Messages name the offending value and where it was found, so that a reader who pasted
-//! their own logits sees at once what to fix.
+//! their own logits sees at once what to fix. [`Error::kind`] is the variant's name, a stable
+//! machine-readable kind.
+//!
+//! # Bad input
+//!
+//! Every kind of bad input the library is known to meet, the error each one gets, and the test
+//! that checks it (`tests/lib.rs`, as `module::test_name`; each asserts the exact
+//! [`Error::kind`]). Files are written atomically ([`crate::fsio::write_atomic`]: a temporary
+//! file in the same directory, `fsync`, rename), so an interrupted run leaves the previous
+//! file or none, never half of one. Fuzzing (`fuzz/`, see `fuzz/README.md`) feeds arbitrary
+//! shapes, options and bit patterns to the loss API and arbitrary bytes to the corpus loader;
+//! its findings are rows here too. The rows of the book crate and of the `ce-mle` binary
+//! (figures, books, command-line flags) are in the docs of `ce_mle_book::error`; the numbering
+//! is shared.
+//!
+//! ### Losses and the softmax family
+//!
+//! \# | bad input | where | error | test
+//! ---|---|---|---|---
+//! 1 | class index ≥ C | `loss::cross_entropy`, `loss::nll_loss` | `ClassIndexOutOfRange` (row, index, C) | `errors::class_index_at_or_above_c`
+//! 2 | negative class index other than `ignore_index` | `loss::cross_entropy`, `loss::nll_loss` | `ClassIndexOutOfRange` | `errors::negative_index_other_than_ignore_index`
+//! 3 | target length ≠ N | `loss::cross_entropy` | `ShapeMismatch` (`target`) | `errors::target_length_mismatch`
+//! 4 | probability target of another shape than the logits | `loss::cross_entropy` | `ShapeMismatch` (`target`) | `errors::probability_target_shape_mismatch`
+//! 5 | class-weight vector of length ≠ C | `loss::cross_entropy`, `loss::nll_loss` | `ShapeMismatch` (`weight`) | `errors::weight_length_mismatch`
+//! 6 | `label_smoothing` < 0, > 1 or NaN | `loss::cross_entropy` | `InvalidLabelSmoothing` | `errors::label_smoothing_out_of_range_or_nan`
+//! 7 | class weight negative, NaN or ±∞ | `loss::cross_entropy`, `loss::nll_loss` | `InvalidWeight` | `errors::negative_nan_or_infinite_class_weight`
+//! 8 | `pos_weight` or element weight negative / NaN / ±∞, or of a shape that does not fit | `loss::binary_cross_entropy_with_logits` | `InvalidWeight`, `ShapeMismatch` | `errors::bad_pos_weight_and_bce_weight`
+//! 9 | probability target with a negative entry | `loss::cross_entropy` | `InvalidDistribution` | `errors::probability_row_with_a_negative_entry`
+//! 10 | probability target row not summing to 1 | `loss::cross_entropy` | `InvalidDistribution` | `errors::probability_row_not_summing_to_one`
+//! 11 | NaN in a probability target | `loss::cross_entropy` | `InvalidDistribution` | `catalogue::nan_in_a_probability_target`
+//! 12 | `ignore_index` ≥ 0 with probability targets | `loss::cross_entropy` | `IgnoreIndexWithProbabilities` | `errors::ignore_index_non_negative_with_probability_targets`
+//! 13 | empty batch (N = 0) with `Reduction::Mean` | `loss::cross_entropy`, `loss::nll_loss` | `Empty` | `errors::empty_batch_mean_is_an_error_sum_is_zero_none_is_empty`
+//! 14 | zero classes (C = 0) | losses, `softmax::*` | `Empty` | `errors::zero_classes`
+//! 15 | NaN logit (`f64`) | losses, `softmax::*` | `InvalidValue` (row, col) | `errors::nan_logit`
+//! 16 | NaN logit (`f32`) | `loss::cross_entropy::<f32>` | `InvalidValue` | `catalogue::f32_nan_logit`
+//! 17 | +∞ logit | `loss::cross_entropy`, `softmax::*` | `InvalidValue` | `errors::positive_infinite_logit`
+//! 18 | a row of −∞ logits only | `softmax::*`, `loss::cross_entropy` | `AllNegInfRow` | `errors::row_of_only_negative_infinity`
+//! 19 | `Mean` with every target ignored or all kept weights 0 | `loss::cross_entropy`, `loss::nll_loss` | `UndefinedMean` | `errors::mean_over_all_ignored_targets_is_undefined`
+//! 20 | binary target outside [0, 1] | `loss::binary_cross_entropy_with_logits` | `InvalidValue` | `errors::bce_target_outside_zero_one`
+//! 21 | probability input outside [0, 1] | `loss::nd::binary_cross_entropy` | `InvalidValue` | `catalogue::bce_probability_input_outside_unit_interval`
+//! 22 | weight that does not broadcast to the input | `loss::nd::binary_cross_entropy_with_logits` | `ShapeMismatch` | `catalogue::bce_weight_that_does_not_broadcast`
+//! 23 | negative KL target | `loss::nd::kl_div` | `InvalidValue` | `catalogue::kl_div_negative_target`
+//! 24 | 0-dimensional input | `loss::nd::cross_entropy`, `loss::nd::softmax_family` | `ShapeMismatch` | `catalogue::nd_zero_dimensional_input`
+//! 25 | K-dimensional input with an index target of the wrong shape | `loss::nd::cross_entropy` | `ShapeMismatch` | `catalogue::nd_k_dimensional_index_target_of_the_wrong_shape`
+//! 26 | zero-size class axis of an `(N, 0)` array | `loss::nd::cross_entropy` | `Empty` | `catalogue::nd_zero_size_axis_is_empty`
+//! 27 | a non-distribution, empty or mismatched vector | `information::{entropy, cross_entropy, kl_divergence}` | `InvalidDistribution`, `Empty`, `ShapeMismatch` | `errors::information_functions_refuse_non_distributions`
+//! 28 | probability outside (0, 1], empty sample, label ≥ classes | `likelihood::*` | `InvalidValue`, `Empty` | `errors::likelihood_functions_refuse_bad_input`
+//!
+//! ### Loss cases as JSON (`ce_mle::torch_json`, `ce-mle loss`)
+//!
+//! \# | bad input | where | error | test
+//! ---|---|---|---|---
+//! 29 | unknown field, option the operation does not take, missing target, unknown `op` / `dtype`, ragged nested list, class index beyond int64 | `torch_json::result_of` | `InvalidCase` | `torch_json::misspelt_or_misplaced_options_are_refused`
+//! 30 | a leaf that is not a number (`"two"`, `null`) | `torch_json::result_of` | `InvalidCase` | `catalogue::case_non_number_leaf`
+//! 31 | non-finite or huge `label_smoothing` | `torch_json::result_of` | `InvalidCase` (`"Infinity"`), `InvalidLabelSmoothing` (1e308) | `catalogue::case_infinite_label_smoothing_is_not_a_number`
+//! 32 | text that is not JSON, or JSON that is neither a case nor a list | `torch_json::run_json` | `InvalidCase` | `torch_json::a_list_gives_a_list_in_order_and_bad_documents_are_errors`
+//! 33 | nesting deeper than the JSON parser's limit (128) | `torch_json::run_json` | `InvalidCase` | `catalogue::case_nesting_deeper_than_the_parser_allows`
+//!
+//! ### Optimisers and training
+//!
+//! \# | bad input | where | error | test
+//! ---|---|---|---|---
+//! 35 | Adam `lr` ≤ 0 / NaN / ∞, β ∉ [0, 1), `eps` ≤ 0, `weight_decay` < 0 | `optim::Adam::with_options` | `InvalidHyperParameter` | `catalogue::adam_bad_hyper_parameters`
+//! 36 | SGD `lr` < 0, momentum ≥ 1, NaN weight decay, Nesterov without momentum, dampening > 1 | `optim::Sgd` | `InvalidHyperParameter` | `catalogue::sgd_bad_hyper_parameters`
+//! 37 | parameter and gradient buffers of different lengths; NaN gradient | `Optimizer::step` | `ShapeMismatch`, `InvalidValue` (and nothing changed) | `catalogue::optimizer_step_with_mismatched_buffers`
+//! 38 | L1/L2 λ negative or NaN, patience 0, negative `min_delta` | `train::Regularization::new`, `train::EarlyStopping::new` | `InvalidHyperParameter` | `catalogue::penalties_and_early_stopping_out_of_range`
+//! 39 | zero epochs; a learning rate that makes training diverge (a parameter, or only the logits, overflow) | `train::fit`, `train::fit_with` | `Empty`; `Diverged` | `catalogue::training_with_zero_epochs_or_a_diverging_learning_rate`
+//! 40 | validation fraction ∉ [0, 1), NaN, or leaving an empty part | `train::split_validation` | `InvalidHyperParameter` | `catalogue::validation_split_out_of_range`
+//! 41 | bias length ≠ out_features; zero features | `nn::Linear::from_parameters` | `ShapeMismatch`; `Empty` | `catalogue::linear_layer_with_mismatched_bias_or_no_features`
+//! 42 | recorded start: malformed JSON, ragged or empty rows, non-finite number, label out of range, bias of the wrong length | `train::RecordedStart::from_json` | `InvalidFile` | `catalogue::recorded_start_with_bad_contents`
+//!
+//! ### Corpora and the language model
+//!
+//! \# | bad input | where | error | test
+//! ---|---|---|---|---
+//! 43 | corpus file missing | `corpus::load_corpus` | `Io` | `corpus::missing_file_is_io_error`
+//! 44 | a directory, FIFO or device as corpus | `corpus::load_corpus` | `Corpus` (not a regular file) | `corpus::directory_and_special_files_are_not_corpora`
+//! 45 | empty corpus | `corpus::load_corpus` | `Corpus` | `corpus::empty_file_is_corpus_error`
+//! 46 | binary (non-UTF-8) corpus | `corpus::load_corpus` | `Corpus` (byte offset) | `corpus::non_utf8_reports_byte_offset`
+//! 47 | corpus of one character (no bigram) | `corpus::load_corpus` | `Corpus` | `corpus::one_character_has_no_bigram`
+//! 48 | corpus larger than 1 GiB | `corpus::load_corpus` | `Corpus` (before reading) | `catalogue::corpus_larger_than_the_limit`
+//! 49 | unreadable corpus (no read permission; as root, checked by a child process running as `nobody`) | `corpus::load_corpus` | `Io` | `catalogue::corpus_without_read_permission`
+//! 50 | Markdown roots missing, without prose, or not UTF-8 | `corpus::markdown_corpus` | `Io`, `Corpus` | `corpus::markdown_corpus_errors`
+//! 51 | vocabulary cap < 2 or > `MAX_VOCAB`; empty text | `lm::Vocab::from_text` | `InvalidHyperParameter`, `TooLarge`, `Empty` | `catalogue::vocabulary_cap_out_of_range`
+//!
+//! ### Outputs
+//!
+//! \# | bad input | where | error | test
+//! ---|---|---|---|---
+//! 52 | history in a directory that does not exist (nothing is left behind; row 73 is the figure's) | `train::History::write` | `Io` | `catalogue::history_in_a_missing_directory`
+//!
+//! ### Found by fuzzing
+//!
+//! \# | bad input | where | error | test
+//! ---|---|---|---|---
+//! 71 | `kl_div` input > 0 or target > 1 (found by fuzzing: 1e300 gave +inf and −inf terms, NaN in PyTorch and formerly here) | `loss::kl_div`, `ce-mle loss` | `InvalidValue` | `catalogue::fuzz_kl_div_overflow_is_not_a_silent_nan`
+//! 72 | `kl_div` with `log_target` and a target > 0 (found by fuzzing: above 709.8 `exp` overflowed and `inf · 0` gave NaN) | `loss::kl_div`, `ce-mle loss` | `InvalidValue` | `catalogue::fuzz_kl_div_log_target_overflow_is_not_a_silent_nan`
 
 use thiserror::Error as ThisError;
 
@@ -39,7 +135,8 @@ pub enum Error {
     /// An input that must not be empty is empty (no rows, or zero classes).
     #[error("empty input: {0}")]
     Empty(&'static str),
-    /// `label_smoothing` outside `[0, 1]` (PyTorch rejects > 1 but silently accepts negatives; we refuse both).
+    /// `label_smoothing` outside `[0, 1]` (PyTorch rejects > 1 but silently accepts negatives; we
+    /// refuse both).
     #[error("label_smoothing must be in [0, 1], got {0}")]
     InvalidLabelSmoothing(f64),
     /// A class weight (or `pos_weight`, or per-element weight) that is negative, NaN or infinite.
@@ -62,7 +159,8 @@ pub enum Error {
         /// What is wrong, with the offending value.
         reason: String,
     },
-    /// A NaN, an infinity where none makes sense, or a value outside its range (e.g. a binary target outside [0, 1]).
+    /// A NaN, an infinity where none makes sense, or a value outside its range (e.g. a binary
+    /// target outside [0, 1]).
     #[error("{what}[{row}, {col}] = {value}: {reason}")]
     InvalidValue {
         /// Which argument.
@@ -109,7 +207,7 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
-    /// An I/O failure (reading a corpus, writing a book or report).
+    /// An I/O failure (reading a corpus or a file, writing a history, a figure or a report).
     #[error("{path}: {message}")]
     Io {
         /// The path involved.
@@ -139,12 +237,6 @@ pub enum Error {
         /// The non-finite value.
         value: f64,
     },
-    /// An independent oracle (statrs) refused an input the checks generated.
-    #[error("oracle: {0}")]
-    Oracle(String),
-    /// Building or testing a book failed (mdBook error, a warning, or a failing snippet).
-    #[error("book: {0}")]
-    Book(String),
     /// A file that cannot be used as given: malformed JSON, wrong shapes, an unsupported
     /// extension (e.g. a training history that is neither `.csv` nor `.json`).
     #[error("{path}: {reason}")]
@@ -154,13 +246,6 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
-    /// Drawing a figure failed (plotters reported an error).
-    #[error("plot: {0}")]
-    Plot(String),
-    /// A JSON case for `ce-mle loss` that cannot be read: bad JSON, an unknown field or
-    /// operation, a ragged nested list, an option the operation does not take.
-    #[error("invalid case: {0}")]
-    InvalidCase(String),
 }
 
 /// The largest number of elements of one dense matrix the crate allocates (2²⁸, i.e. 2 GiB
@@ -204,15 +289,13 @@ impl Error {
             Error::Io { .. } => "Io",
             Error::TooLarge { .. } => "TooLarge",
             Error::Diverged { .. } => "Diverged",
-            Error::Oracle(_) => "Oracle",
-            Error::Book(_) => "Book",
             Error::InvalidFile { .. } => "InvalidFile",
-            Error::Plot(_) => "Plot",
-            Error::InvalidCase(_) => "InvalidCase",
         }
     }
 
-    pub(crate) fn io(path: impl AsRef<std::path::Path>, e: std::io::Error) -> Self {
+    /// [`Error::Io`] for `path`, with the operating system's message.
+    #[must_use]
+    pub fn io(path: impl AsRef<std::path::Path>, e: std::io::Error) -> Self {
         Error::Io {
             path: path.as_ref().display().to_string(),
             message: e.to_string(),

@@ -5,10 +5,11 @@
 //! A *distribution* here is a vector `(C,)` of finite, non-negative numbers summing to 1 within
 //! [`PROB_SUM_TOL`]. Accepted vectors are divided by their sum before use, so that the
 //! identities hold exactly as stated (e.g. `D_KL ≥ 0` and `H(p, q) ≥ H(p)`) even for inputs
-//! that are off by up to the tolerance. The convention `0 · log 0 = 0` holds throughout (the limit of `p log p` as
-//! `p → 0`), so classes with zero probability under `p` contribute nothing.
+//! that are off by up to the tolerance. The convention `0 · log 0 = 0` holds throughout (the
+//! limit of `p log p` as `p → 0`), so classes with zero probability under `p` contribute
+//! nothing.
 //!
-//! Book: chapter "Cross-entropy is maximum likelihood", sections on entropy and on CE = H + KL.
+//! Book: the information chapter (entropy, cross-entropy, CE = H + KL, Gibbs' inequality).
 
 use nalgebra::DVector;
 
@@ -90,16 +91,16 @@ pub fn entropy(p: &DVector<f64>) -> Result<f64> {
     Ok(p.iter().filter(|&&x| x > 0.0).map(|&x| -x * x.ln()).sum())
 }
 
-/// Cross-entropy between distributions, `H(p, q) = −Σ_i p_i ln q_i`, in nats: the expected
+/// Cross-entropy between two distributions, `H(p, q) = −Σ_i p_i ln q_i`, in nats: the expected
 /// surprisal under `p` of a model `q`. Terms with `p_i = 0` are 0 even where `q_i = 0`; a class
 /// with `p_i > 0` and `q_i = 0` makes `H(p, q) = +∞`.
 ///
-/// Not to be confused with [`crate::loss::cross_entropy`], the PyTorch-style loss on logits.
+/// For the PyTorch-style loss on logits and targets, see [`crate::loss::cross_entropy`].
 /// T3: `H(p, q) = H(p) + D_KL(p‖q) ≥ H(p)`.
 ///
 /// # Errors
 /// As [`check_distribution`] for each argument; [`Error::ShapeMismatch`] if lengths differ.
-pub fn cross_entropy(p: &DVector<f64>, q: &DVector<f64>) -> Result<f64> {
+pub fn cross_entropy_between(p: &DVector<f64>, q: &DVector<f64>) -> Result<f64> {
     same_len(p, q)?;
     check_distribution("p", 0, p.as_slice())?;
     check_distribution("q", 0, q.as_slice())?;
@@ -119,7 +120,7 @@ pub fn cross_entropy(p: &DVector<f64>, q: &DVector<f64>) -> Result<f64> {
 /// Gibbs' inequality: `D_KL(p‖q) ≥ 0`, with equality iff `p = q`.
 ///
 /// # Errors
-/// As [`cross_entropy`].
+/// As [`cross_entropy_between`].
 pub fn kl_divergence(p: &DVector<f64>, q: &DVector<f64>) -> Result<f64> {
     same_len(p, q)?;
     check_distribution("p", 0, p.as_slice())?;

@@ -14,7 +14,7 @@
 //! exact function in all but rare ties. PyTorch's own `float32` kernels accumulate in `float32`,
 //! which costs them digits on long rows (large C) and on losses that are tiny differences; the
 //! appendix of the book measures both. On the hard cases of `tests/fixtures/precise_hard.json`
-//! (measured by `tests/ulp.rs`) every `f32` result of the softmax family, `cross_entropy` and
+//! (measured by `book/tests/ulp.rs`) every `f32` result of the softmax family, `cross_entropy` and
 //! BCE with logits is the correctly rounded exact value (0 ULP), where PyTorch's `float32` is
 //! up to 1.4e7 ULP off (e.g. 0 for the cross-entropy `log1p(e^−30) = 9.4e-14`).
 //!

@@ -15,10 +15,11 @@
 //!
 //! Subtracting the maximum keeps every exponent ≤ 0, so nothing overflows; `log1p(s)` keeps the
 //! digits when one logit dominates (`s` tiny). Shift invariance, `log_softmax(z + c) =
-//! log_softmax(z)`, is theorem T6 in the book's chapter on the proof.
+//! log_softmax(z)`, is theorem T6 of the book's softmax chapter.
 //!
 //! # Accuracy to the last bits
-//! Three refinements of the formulas above (GitHub issue 5), in `f64`:
+//! Three refinements of the formulas above, in `f64`, so that the results are within a few
+//! ULPs of the exact values (targets: `log_softmax`, `logsumexp`, `softmax` ≤ 4 ULP):
 //!
 //! * **`z_j − m` exactly.** The difference is split without error into `d + e` (`d` the
 //!   rounded difference, `e` its rounding error, Knuth's two-sum), and `exp(z_j − m)` is
@@ -40,7 +41,7 @@
 //! Cost of the first two, measured on 2 loaded cores (release build, CPU time): `log_softmax`
 //! and `logsumexp` take 1.1–1.7× the time of the plain formulas (about +3 to +7 ns per logit).
 //!
-//! Worst error in ULPs of the correctly rounded exact value, measured by `tests/ulp.rs` on the
+//! Worst error in ULPs of the correctly rounded exact value, measured by `book/tests/ulp.rs` on the
 //! cases of `tests/fixtures/precise_hard.json` (near-ties, spreads of 1e300, 1e8 vs 1e8 + 1,
 //! `[30, 0]`, `[0, −40]`, C = 50 000 with one dominant logit or all equal, C = 1000 and 50 000
 //! ramps, subnormal probabilities, `−∞` entries, cancelling log-sum-exp; exact values from
@@ -74,7 +75,7 @@
 
 use nalgebra::{DMatrix, DVector};
 
-use crate::accurate::{Dd, Neumaier, exp_dd, ln_1p_dd, two_diff, two_sum};
+use crate::compensated::{Dd, Neumaier, exp_dd, ln_1p_dd, two_diff, two_sum};
 use crate::error::{Error, Result};
 use crate::real::{Real, narrow, narrow_vec, widen, widen_vec};
 

@@ -99,13 +99,26 @@ fn stops_patience_epochs_after_the_best_and_restores_it() {
 
 #[test]
 fn bad_settings_are_errors() {
-    assert!(EarlyStopping::new(0, 0.0, true).is_err());
-    assert!(EarlyStopping::new(3, -1.0, true).is_err());
-    assert!(EarlyStopping::new(3, f64::NAN, true).is_err());
+    for (patience, min_delta) in [(0, 0.0), (3, -1.0), (3, f64::NAN)] {
+        assert_eq!(
+            EarlyStopping::new(patience, min_delta, true)
+                .unwrap_err()
+                .kind(),
+            "InvalidHyperParameter",
+            "patience {patience}, min_delta {min_delta}"
+        );
+    }
     let (mut model, train, _) = setup();
     let mut opt = Sgd::new(0.1).unwrap();
     let mut es = EarlyStopping::new(3, 0.0, true).unwrap();
     // Early stopping without a validation set cannot work.
-    assert!(fit(&mut model, &train, None, &mut opt, 10, Some(&mut es)).is_err());
-    assert!(fit(&mut model, &train, None, &mut opt, 0, None).is_err());
+    let kind = |r: ce_mle::Result<ce_mle::train::History>| r.expect_err("refused").kind();
+    assert_eq!(
+        kind(fit(&mut model, &train, None, &mut opt, 10, Some(&mut es))),
+        "Empty"
+    );
+    assert_eq!(
+        kind(fit(&mut model, &train, None, &mut opt, 0, None)),
+        "Empty"
+    );
 }

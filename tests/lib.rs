@@ -1,30 +1,23 @@
-//! One integration-test binary (faster to link than many): each module checks one part.
-//! Case counts of property tests: `QUICKCHECK_TESTS` (default 100).
-mod training;
-
-// `gen` is a reserved keyword in edition 2024, hence the path attribute.
-#[path = "gen.rs"]
-mod generators;
+//! The library's tests, in one integration-test binary (faster to link than many): a module
+//! per part of the library, plus the cross-cutting theorem checks (properties, oracles,
+//! gradients). Case counts of property tests: `QUICKCHECK_TESTS` (default 100).
+//!
+//! The book crate (`book/tests/`) tests the books, the `ce-mle` binary, the figures and the
+//! PyTorch parity reports.
 
 mod bigram;
-mod book;
-mod book_sync;
-mod cases;
 mod catalogue;
-mod cli;
 mod corpus;
-mod determinism;
 mod early_stopping;
 mod errors;
-mod golden_functional;
-mod golden_training;
+mod fsio;
+mod generators;
 mod gradients;
 mod optim;
 mod oracles;
-mod plot;
 mod properties;
 mod regularization;
-mod text;
-mod train_cli;
-mod ulp;
+mod synthetic;
+mod torch_json;
+mod training;
 mod worked;

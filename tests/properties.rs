@@ -45,7 +45,7 @@ fn tol_for(zmax: f64) -> f64 {
 // ------------------------------------------------------------------ T1
 
 /// T1: with a class-index target, CE = −ln q_y; the same from one-hot probability targets,
-/// from `−log_softmax`, from the naive formula, and from `information::cross_entropy`.
+/// from `−log_softmax`, from the naive formula, and from `information::cross_entropy_between`.
 #[quickcheck]
 fn t1_one_hot_ce_is_minus_log_q(b: Batch) {
     let (n, c) = b.z.shape();
@@ -68,7 +68,7 @@ fn t1_one_hot_ce_is_minus_log_q(b: Batch) {
         );
         assert_close("CE vs −log_softmax", per[r], -ls[(r, y)], tol, 1e-13);
         assert_close("index vs one-hot target", per_p[r], per[r], tol, 1e-13);
-        let h = information::cross_entropy(&row(&oh, r), &row(&q, r)).unwrap();
+        let h = information::cross_entropy_between(&row(&oh, r), &row(&q, r)).unwrap();
         assert_close("CE vs H(onehot, softmax)", per[r], h, tol, 1e-12);
         assert!(per[r] >= 0.0, "CE must be ≥ 0, got {}", per[r]);
     }
@@ -117,7 +117,7 @@ fn t3_ce_is_entropy_plus_kl(d: DistPair) {
     let (p, q) = (&d.p.p, &d.q.p);
     let h = information::entropy(p).unwrap();
     let kl = information::kl_divergence(p, q).unwrap();
-    let ce = information::cross_entropy(p, q).unwrap();
+    let ce = information::cross_entropy_between(p, q).unwrap();
     assert_close("H(p,q) vs H(p) + KL(p‖q)", ce, h + kl, 1e-14, 1e-13);
     assert!(kl >= -1e-15, "Gibbs: KL(p‖q) = {kl} < 0");
     assert!(ce >= h - 1e-14, "Gibbs: H(p,q) = {ce} < H(p) = {h}");
@@ -125,7 +125,7 @@ fn t3_ce_is_entropy_plus_kl(d: DistPair) {
     assert!(kl_pp.abs() <= 1e-15, "KL(p‖p) = {kl_pp}");
     assert_close(
         "H(p,p) vs H(p)",
-        information::cross_entropy(p, p).unwrap(),
+        information::cross_entropy_between(p, p).unwrap(),
         h,
         1e-15,
         1e-14,
@@ -146,7 +146,7 @@ fn t3_loss_with_soft_target_is_cross_entropy_between_distributions(s: SoftBatch)
     let tol = tol_for(max_abs_finite(&s.z));
     for r in 0..n {
         let (pr, qr) = (row(&s.p, r), row(&q, r));
-        let want = information::cross_entropy(&pr, &qr).unwrap();
+        let want = information::cross_entropy_between(&pr, &qr).unwrap();
         assert_close(
             "soft-target CE vs H(p, softmax z)",
             per[r],

@@ -71,7 +71,6 @@ fn train(reg: Regularization) -> (SoftmaxClassifier, History) {
         optimizer: sgd(),
         epochs: EPOCHS,
         regularization: reg,
-        progress: false,
     };
     let h = fit_with(&mut model, &data, None, &config, None).unwrap();
     (model, h)
@@ -376,7 +375,6 @@ fn early_stopping_composes_with_the_penalty() {
         optimizer: sgd(),
         epochs: EPOCHS,
         regularization: reg,
-        progress: false,
     };
     let mut es = EarlyStopping::new(10, 0.0, true).unwrap();
     let h = fit_with(&mut model, &train_set, Some(&val), &config, Some(&mut es)).unwrap();
@@ -437,7 +435,6 @@ fn bad_penalties_are_typed_errors() {
             optimizer,
             epochs: 3,
             regularization: prox,
-            progress: false,
         };
         assert!(matches!(
             fit_with(&mut model, &data, None, &config, None),
@@ -448,6 +445,11 @@ fn bad_penalties_are_typed_errors() {
         ));
     }
     let mut l = model.linear.clone();
-    assert!(prox.proximal_step(&mut l, 0.0).is_err());
-    assert!(prox.proximal_step(&mut l, f64::NAN).is_err());
+    for lr in [0.0, f64::NAN] {
+        assert_eq!(
+            prox.proximal_step(&mut l, lr).unwrap_err().kind(),
+            "InvalidHyperParameter",
+            "lr {lr}"
+        );
+    }
 }

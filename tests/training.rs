@@ -1,7 +1,7 @@
 //! T10: the article's training program, in Rust: the loss falls, and the whole curve is
 //! pinned by a snapshot.
 
-use ce_mle::train::{SeedConfig, seed_example};
+use ce_mle::train::{ArticleConfig, article_run};
 use nalgebra::DMatrix;
 
 /// A plain-loop reference for the mean cross-entropy of a linear softmax model: no shared
@@ -21,8 +21,8 @@ fn reference_mean_ce(w: &DMatrix<f64>, b: &[f64], x: &DMatrix<f64>, y: &[i64]) -
 
 #[test]
 fn t10_loss_falls_by_the_first_order_margin() {
-    let cfg = SeedConfig::default();
-    let r = seed_example(&cfg).unwrap();
+    let cfg = ArticleConfig::default();
+    let r = article_run(&cfg).unwrap();
     assert_eq!(r.losses.len(), 100);
     // Full-batch Adam with lr 1e-3 on a convex objective: every epoch lowers the loss.
     for w in r.losses.windows(2) {
@@ -64,36 +64,36 @@ fn t10_loss_falls_by_the_first_order_margin() {
 
 #[test]
 fn t10_curve_snapshot() {
-    let r = seed_example(&SeedConfig::default()).unwrap();
+    let r = article_run(&ArticleConfig::default()).unwrap();
     let mut curve = String::new();
     for (e, l) in r.losses.iter().enumerate() {
         curve.push_str(&format!("{:3} {:.8}\n", e + 1, l));
     }
     curve.push_str(&format!("final {:.8}\n", r.final_loss));
     insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
-        insta::assert_snapshot!("t10_seed_training_curve", curve);
-        insta::assert_snapshot!("t10_seed_training_table", r.table());
+        insta::assert_snapshot!("t10_article_training_curve", curve);
+        insta::assert_snapshot!("t10_article_training_table", r.table());
     });
 }
 
 #[test]
 fn t10_bad_settings_are_errors() {
-    let bad = SeedConfig {
+    let bad = ArticleConfig {
         lr: -1.0,
-        ..SeedConfig::default()
+        ..ArticleConfig::default()
     };
     assert!(matches!(
-        seed_example(&bad),
+        article_run(&bad),
         Err(ce_mle::Error::InvalidHyperParameter { name: "lr", .. })
     ));
-    let bad = SeedConfig {
+    let bad = ArticleConfig {
         epochs: 0,
-        ..SeedConfig::default()
+        ..ArticleConfig::default()
     };
-    assert!(matches!(seed_example(&bad), Err(ce_mle::Error::Empty(_))));
-    let bad = SeedConfig {
+    assert!(matches!(article_run(&bad), Err(ce_mle::Error::Empty(_))));
+    let bad = ArticleConfig {
         classes: 0,
-        ..SeedConfig::default()
+        ..ArticleConfig::default()
     };
-    assert!(matches!(seed_example(&bad), Err(ce_mle::Error::Empty(_))));
+    assert!(matches!(article_run(&bad), Err(ce_mle::Error::Empty(_))));
 }

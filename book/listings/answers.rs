@@ -1,4 +1,5 @@
 extern crate ce_mle;
+extern crate ce_mle_book;
 extern crate nalgebra;
 
 // Checks the claims of the chapter "Answer selection": softmax over candidate scores, the
@@ -11,7 +12,7 @@ use nalgebra::DMatrix;
 const TOL: f64 = 1e-12;
 
 fn main() -> Result<(), ce_mle::Error> {
-    assert_eq!(TOL, ce_mle::book::LISTING_TOLERANCE);
+    assert_eq!(TOL, ce_mle_book::chapters::LISTING_TOLERANCE);
     // ANCHOR: step
     // "Who wrote Dream of the Red Chamber (红楼梦)?" Four candidates, the right one first.
     let candidates = ["曹雪芹", "高鹗", "施耐庵", "罗贯中"];
@@ -45,9 +46,15 @@ fn main() -> Result<(), ce_mle::Error> {
     let (ce_after, _) = cross_entropy_with_grad(&after, Target::Indices(&right), &opts)?;
     assert!(ce_after.scalar().expect("scalar") < ce);
     // ANCHOR_END: step
-    assert_eq!(candidates, ce_mle::book::ANSWER_CANDIDATES_ZH);
-    assert_eq!(scores.as_slice(), ce_mle::book::ANSWER_SCORES);
-    assert_eq!(lr, ce_mle::book::ANSWER_LR);
+    assert_eq!(
+        candidates,
+        ce_mle_book::chapters::answers::ANSWER_CANDIDATES_ZH
+    );
+    assert_eq!(
+        scores.as_slice(),
+        ce_mle_book::chapters::answers::ANSWER_SCORES
+    );
+    assert_eq!(lr, ce_mle_book::chapters::answers::ANSWER_LR);
 
     // ANCHOR: steps
     // Keep stepping: the right answer's probability rises at every step towards 1,

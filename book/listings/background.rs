@@ -1,4 +1,5 @@
 extern crate ce_mle;
+extern crate ce_mle_book;
 extern crate nalgebra;
 
 // Checks the claims of the chapter "Background": a language model's loss on a text is the sum
@@ -41,7 +42,10 @@ fn chain_rule() -> Result<()> {
     let perplexity = (total / 4.0).exp();
     assert!((perplexity - p_text.powf(-0.25)).abs() < TOL);
     // ANCHOR_END: chain
-    assert_eq!(next_token_probs, ce_mle::book::BACKGROUND_PROBS);
+    assert_eq!(
+        next_token_probs,
+        ce_mle_book::chapters::background::BACKGROUND_PROBS
+    );
     Ok(())
 }
 
@@ -56,12 +60,12 @@ fn uniform() -> Result<()> {
     assert!((ce - (v as f64).ln()).abs() < TOL);
     assert!((ce.exp() - v as f64).abs() < 1e-6);
     // ANCHOR_END: uniform
-    assert_eq!(v, ce_mle::book::BACKGROUND_VOCAB);
+    assert_eq!(v, ce_mle_book::chapters::background::BACKGROUND_VOCAB);
     Ok(())
 }
 
 fn main() -> Result<()> {
-    assert_eq!(TOL, ce_mle::book::LISTING_TOLERANCE);
+    assert_eq!(TOL, ce_mle_book::chapters::LISTING_TOLERANCE);
     chain_rule()?;
     uniform()?;
     println!("every claim of the chapter checked");

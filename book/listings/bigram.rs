@@ -1,14 +1,16 @@
 extern crate ce_mle;
+extern crate ce_mle_book;
 extern crate nalgebra;
 
 // Checks every claim of the chapter "Next-token prediction: a bigram model on real text",
 // on the chapter's small text (the figures on the book's own prose come from
-// `ce_mle::book` and `cargo run --release -- bigram`, too slow for an unoptimised run).
+// `ce_mle_book::chapters::bigram` and `cargo run --release -- bigram`, too slow for an
+// unoptimised run).
 //
-// The chapter shows excerpts (between `ANCHOR` markers); `mdbook test` compiles and runs
-// the whole program for each excerpt, and `cargo run --example bigram` runs it too.
+// The chapter shows excerpts (between `ANCHOR` markers); `mdbook test` compiles the whole
+// program for each excerpt, and `cargo test` runs it once (`cargo run --example bigram`).
 
-use ce_mle::lm::{Bigram, BigramCounts, TrainOptions, Training, Vocab, train};
+use ce_mle::lm::{Bigram, BigramCounts, TrainOptions, Training, Vocab};
 use nalgebra::DMatrix;
 
 /// Two computations of the same quantity in f64 agree to this absolute tolerance.
@@ -89,7 +91,7 @@ fn counting(counts: &BigramCounts) -> Result<(Bigram, f64)> {
 fn trained(counts: &BigramCounts, mle: &Bigram, ce: f64) -> Result<Training> {
     // ANCHOR: train
     // Logits Z (7 × 7) start at 0, i.e. uniform; Adam minimises the mean CE.
-    let t = train(counts, &TrainOptions::default())?;
+    let t = Bigram::fit_gradient(counts, &TrainOptions::default(), &mut |_| {})?;
     assert!(t.converged); // the gap fell below the tolerance (1e-4 nats)
 
     // CE(trained) − CE(counting) = Σ_a (n(a)/M) KL(P̂(·|a) ‖ P(·|a)) ≥ 0.
@@ -118,7 +120,7 @@ fn trained(counts: &BigramCounts, mle: &Bigram, ce: f64) -> Result<Training> {
         max_iters: 100_000,
         ..TrainOptions::default()
     };
-    let t2 = train(counts, &longer)?;
+    let t2 = Bigram::fit_gradient(counts, &longer, &mut |_| {})?;
     assert!(t2.converged && t2.final_gap < t.final_gap);
     assert!(t2.model.prob('C', '交')? < p);
     Ok(t)
@@ -149,14 +151,14 @@ fn unseen(mle: &Bigram, t: &Training) -> Result<()> {
 }
 
 fn main() -> Result<()> {
-    assert_eq!(TOL, ce_mle::book::LISTING_TOLERANCE);
-    assert_eq!(TEXT, ce_mle::book::BIGRAM_TEXT);
+    assert_eq!(TOL, ce_mle_book::chapters::LISTING_TOLERANCE);
+    assert_eq!(TEXT, ce_mle_book::chapters::bigram::BIGRAM_TEXT);
     let counts = counts()?;
     let (mle, ce) = counting(&counts)?;
     let t = trained(&counts, &mle, ce)?;
     perplexity(&counts, &mle, ce)?;
     unseen(&mle, &t)?;
-    assert_eq!(ce_mle::book::BIGRAM_UNSEEN_TEXT, "CE=熵");
+    assert_eq!(ce_mle_book::chapters::bigram::BIGRAM_UNSEEN_TEXT, "CE=熵");
     println!("every claim of the chapter checked");
     Ok(())
 }

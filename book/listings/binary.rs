@@ -1,4 +1,5 @@
 extern crate ce_mle;
+extern crate ce_mle_book;
 extern crate nalgebra;
 extern crate statrs;
 
@@ -57,8 +58,8 @@ fn bernoulli() -> Result<()> {
         .unwrap();
     assert!((total - (-joint.ln())).abs() < TOL);
     // ANCHOR_END: bernoulli
-    assert_eq!(x.as_slice(), ce_mle::book::BIN_LOGITS);
-    assert_eq!(y.as_slice(), ce_mle::book::BIN_TARGETS);
+    assert_eq!(x.as_slice(), ce_mle_book::chapters::binary::BIN_LOGITS);
+    assert_eq!(y.as_slice(), ce_mle_book::chapters::binary::BIN_TARGETS);
     Ok(())
 }
 
@@ -85,7 +86,7 @@ fn stable() -> Result<()> {
     let clamped = binary_cross_entropy(&p, &y, &BceOptions::default())?;
     assert_eq!(clamped.scalar().unwrap(), -BCE_LOG_CLAMP);
     // ANCHOR_END: stable
-    assert_eq!(x, ce_mle::book::BIN_BIG);
+    assert_eq!(x, ce_mle_book::chapters::binary::BIN_BIG);
     Ok(())
 }
 
@@ -105,7 +106,7 @@ fn two_classes() -> Result<()> {
     )?;
     assert!((ce.scalar().unwrap() - bce.scalar().unwrap()).abs() < TOL);
     // ANCHOR_END: two_classes
-    assert_eq!(x, ce_mle::book::BIN_LOGITS[0]);
+    assert_eq!(x, ce_mle_book::chapters::binary::BIN_LOGITS[0]);
     Ok(())
 }
 
@@ -141,13 +142,13 @@ fn gaussian() -> Result<()> {
     for c in [mean - 0.1, mean + 0.1, 0.0, 3.0] {
         assert!(at(c)?.scalar().unwrap() > at(mean)?.scalar().unwrap());
     }
-    assert_eq!(pred.as_slice(), ce_mle::book::MSE_PRED);
-    assert_eq!(obs.as_slice(), ce_mle::book::MSE_OBS);
+    assert_eq!(pred.as_slice(), ce_mle_book::chapters::binary::MSE_PRED);
+    assert_eq!(obs.as_slice(), ce_mle_book::chapters::binary::MSE_OBS);
     Ok(())
 }
 
 fn main() -> Result<()> {
-    assert_eq!(TOL, ce_mle::book::LISTING_TOLERANCE);
+    assert_eq!(TOL, ce_mle_book::chapters::LISTING_TOLERANCE);
     bernoulli()?;
     stable()?;
     two_classes()?;

@@ -1,4 +1,5 @@
 extern crate ce_mle;
+extern crate ce_mle_book;
 extern crate nalgebra;
 
 // Checks every claim of the chapter "Cross-entropy is maximum likelihood".
@@ -6,7 +7,7 @@ extern crate nalgebra;
 // The chapter shows excerpts (between `ANCHOR` markers); `mdbook test` compiles and runs
 // the whole program for each excerpt, and `cargo run --example equivalence` runs it too.
 
-use ce_mle::information::{cross_entropy, entropy, kl_divergence};
+use ce_mle::information::{cross_entropy_between, entropy, kl_divergence};
 use ce_mle::likelihood::{categorical_mle, negative_log_likelihood};
 use ce_mle::loss::{self, CrossEntropyOptions, Reduction, Target};
 use ce_mle::softmax::softmax;
@@ -77,12 +78,15 @@ fn data_set() -> Result<()> {
     // An independent route: the likelihood as a product in linear space.
     assert!((nll - (-(0.1_f64 * 0.5).ln())).abs() < TOL);
     // The book's generated numbers use the same inputs.
-    for (r, row) in ce_mle::book::WORKED_PROBS.iter().enumerate() {
+    for (r, row) in ce_mle_book::chapters::equivalence::WORKED_PROBS
+        .iter()
+        .enumerate()
+    {
         for (c, &v) in row.iter().enumerate() {
             assert_eq!(q[(r, c)], v);
         }
     }
-    let book_labels: Vec<i64> = ce_mle::book::WORKED_LABELS
+    let book_labels: Vec<i64> = ce_mle_book::chapters::equivalence::WORKED_LABELS
         .iter()
         .map(|&y| y as i64)
         .collect();
@@ -113,7 +117,7 @@ fn categorical() -> Result<()> {
     }
     // ANCHOR_END: mle
 
-    assert_eq!(labels, ce_mle::book::MLE_LABELS);
+    assert_eq!(labels, ce_mle_book::chapters::likelihood::MLE_LABELS);
     assert!((p_hat - DVector::from_vec(vec![0.2, 0.2, 0.6])).amax() < TOL);
     Ok(())
 }
@@ -125,7 +129,7 @@ fn soft_target() -> Result<()> {
 
     let h = entropy(&p)?;
     let kl = kl_divergence(&p, &q)?;
-    let ce = cross_entropy(&p, &q)?;
+    let ce = cross_entropy_between(&p, &q)?;
 
     // CE = H + KL.
     assert!((ce - (h + kl)).abs() < TOL);
@@ -143,8 +147,8 @@ fn soft_target() -> Result<()> {
         &CrossEntropyOptions::default(),
     )?);
     assert!((l - ce).abs() < TOL);
-    assert_eq!(p.as_slice(), ce_mle::book::SOFT_P);
-    assert_eq!(q.as_slice(), ce_mle::book::SOFT_Q);
+    assert_eq!(p.as_slice(), ce_mle_book::chapters::information::SOFT_P);
+    assert_eq!(q.as_slice(), ce_mle_book::chapters::information::SOFT_Q);
 
     Ok(())
 }
@@ -180,9 +184,9 @@ fn conditional() -> Result<()> {
     assert!(mean_ce(&[marginal, marginal])? > h_given);
     // ANCHOR_END: conditional
 
-    let book = ce_mle::book::conditional_frequencies(
-        &ce_mle::book::COND_INPUTS,
-        &ce_mle::book::COND_LABELS,
+    let book = ce_mle_book::chapters::equivalence::conditional_frequencies(
+        &ce_mle_book::chapters::equivalence::COND_INPUTS,
+        &ce_mle_book::chapters::equivalence::COND_LABELS,
         3,
     )?;
     for x in 0..2 {
@@ -190,9 +194,12 @@ fn conditional() -> Result<()> {
             assert!((book[(x, k)] - p_given[x][k]).abs() < TOL);
         }
     }
-    assert_eq!(inputs, ce_mle::book::COND_INPUTS);
+    assert_eq!(inputs, ce_mle_book::chapters::equivalence::COND_INPUTS);
     let labels_usize: Vec<usize> = labels.iter().map(|&y| y as usize).collect();
-    assert_eq!(labels_usize, ce_mle::book::COND_LABELS);
+    assert_eq!(
+        labels_usize,
+        ce_mle_book::chapters::equivalence::COND_LABELS
+    );
     assert!(
         (mean_ce(&[marginal, marginal])? - entropy(&DVector::from_row_slice(&marginal))?).abs()
             < TOL
@@ -201,7 +208,7 @@ fn conditional() -> Result<()> {
 }
 
 fn main() -> Result<()> {
-    assert_eq!(TOL, ce_mle::book::LISTING_TOLERANCE);
+    assert_eq!(TOL, ce_mle_book::chapters::LISTING_TOLERANCE);
     one_sample()?;
     data_set()?;
     categorical()?;

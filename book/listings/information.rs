@@ -1,4 +1,5 @@
 extern crate ce_mle;
+extern crate ce_mle_book;
 extern crate nalgebra;
 
 // Checks every claim of the chapter "Information theory": self-information adds up over
@@ -7,7 +8,7 @@ extern crate nalgebra;
 //
 // `cargo run --example information` runs it; `mdbook test` runs it behind each excerpt.
 
-use ce_mle::information::{cross_entropy, entropy, kl_divergence, self_information};
+use ce_mle::information::{cross_entropy_between, entropy, kl_divergence, self_information};
 use nalgebra::DVector;
 
 /// Two computations of the same quantity in f64 agree to this absolute tolerance.
@@ -66,7 +67,11 @@ fn gibbs() -> Result<()> {
     // ANCHOR: gibbs
     let p = DVector::from_vec(vec![0.7, 0.2, 0.1]);
     let q = DVector::from_vec(vec![0.5, 0.3, 0.2]);
-    let (h, ce, kl) = (entropy(&p)?, cross_entropy(&p, &q)?, kl_divergence(&p, &q)?);
+    let (h, ce, kl) = (
+        entropy(&p)?,
+        cross_entropy_between(&p, &q)?,
+        kl_divergence(&p, &q)?,
+    );
 
     // CE = H + KL, and KL > 0 for q ≠ p (Gibbs), so CE > H.
     assert!((ce - (h + kl)).abs() < TOL);
@@ -93,8 +98,8 @@ fn gibbs() -> Result<()> {
             assert!(mass_on_s.ln() <= TOL);
         }
     }
-    assert_eq!(p.as_slice(), ce_mle::book::SOFT_P);
-    assert_eq!(q.as_slice(), ce_mle::book::SOFT_Q);
+    assert_eq!(p.as_slice(), ce_mle_book::chapters::information::SOFT_P);
+    assert_eq!(q.as_slice(), ce_mle_book::chapters::information::SOFT_Q);
     Ok(())
 }
 
@@ -105,7 +110,7 @@ fn curve() -> Result<()> {
     let grid: Vec<f64> = (1..100).map(|i| f64::from(i) * 0.01).collect();
     let mut best = (f64::NAN, f64::INFINITY);
     for &x in &grid {
-        let ce = cross_entropy(&p, &DVector::from_vec(vec![x, 1.0 - x]))?;
+        let ce = cross_entropy_between(&p, &DVector::from_vec(vec![x, 1.0 - x]))?;
         assert!(ce >= entropy(&p)? - TOL); // never below H(p) ...
         if ce < best.1 {
             best = (x, ce);
@@ -115,13 +120,16 @@ fn curve() -> Result<()> {
     assert!((best.0 - 0.3).abs() < TOL);
     assert!((best.1 - entropy(&p)?).abs() < TOL);
     // ANCHOR_END: curve
-    assert_eq!(p[0], ce_mle::book::CURVE_P);
-    assert_eq!(grid[1] - grid[0], ce_mle::book::CURVE_STEP);
+    assert_eq!(p[0], ce_mle_book::chapters::information::CURVE_P);
+    assert_eq!(
+        grid[1] - grid[0],
+        ce_mle_book::chapters::information::CURVE_STEP
+    );
     Ok(())
 }
 
 fn main() -> Result<()> {
-    assert_eq!(TOL, ce_mle::book::LISTING_TOLERANCE);
+    assert_eq!(TOL, ce_mle_book::chapters::LISTING_TOLERANCE);
     surprise()?;
     entropy_bounds()?;
     gibbs()?;

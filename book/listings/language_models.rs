@@ -1,4 +1,5 @@
 extern crate ce_mle;
+extern crate ce_mle_book;
 extern crate nalgebra;
 
 // Checks the claims of the chapter "Cross-entropy in language models": the three tasks of
@@ -11,7 +12,7 @@ use nalgebra::DMatrix;
 const TOL: f64 = 1e-12;
 
 fn main() -> Result<(), ce_mle::Error> {
-    assert_eq!(TOL, ce_mle::book::LISTING_TOLERANCE);
+    assert_eq!(TOL, ce_mle_book::chapters::LISTING_TOLERANCE);
     // ANCHOR: chain
     // A toy next-word model over 4 words, one row of probabilities per position:
     // it reads "the sun is" and predicts each following word.

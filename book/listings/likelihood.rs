@@ -1,4 +1,5 @@
 extern crate ce_mle;
+extern crate ce_mle_book;
 extern crate nalgebra;
 
 // Checks every claim of the chapter "Maximum likelihood": the product of many probabilities
@@ -36,7 +37,10 @@ fn underflow() -> Result<()> {
     let better = vec![0.11_f64; 400];
     assert_eq!(better.iter().product::<f64>(), 0.0);
     assert!(log_likelihood(&better)? > ll);
-    assert_eq!(probs.len(), ce_mle::book::UNDERFLOW_FACTORS);
+    assert_eq!(
+        probs.len(),
+        ce_mle_book::chapters::likelihood::UNDERFLOW_FACTORS
+    );
     Ok(())
 }
 
@@ -60,7 +64,7 @@ fn coin() -> Result<()> {
         assert!(ll(theta)? < ll(theta_hat)?);
     }
     // ANCHOR_END: coin
-    assert_eq!(flips, ce_mle::book::COIN_FLIPS);
+    assert_eq!(flips, ce_mle_book::chapters::likelihood::COIN_FLIPS);
     Ok(())
 }
 
@@ -84,7 +88,7 @@ fn categorical() -> Result<()> {
         assert!(ll(&DVector::from_row_slice(&q))? < ll(&p_hat)?);
     }
     // ANCHOR_END: categorical
-    assert_eq!(labels, ce_mle::book::MLE_LABELS);
+    assert_eq!(labels, ce_mle_book::chapters::likelihood::MLE_LABELS);
     Ok(())
 }
 
@@ -112,13 +116,24 @@ fn descent() -> Result<()> {
     // ANCHOR_END: descent
 
     // The same iterates as the ones plotted and quoted by the book.
-    let book = ce_mle::book::categorical_gd(&ce_mle::book::MLE_LABELS, &start, lr, steps)?;
+    let book = ce_mle_book::chapters::likelihood::categorical_gd(
+        &ce_mle_book::chapters::likelihood::MLE_LABELS,
+        &start,
+        lr,
+        steps,
+    )?;
     let last = &book[steps];
     for k in 0..3 {
         assert!((last[k] - q[(0, k)]).abs() < TOL);
     }
-    assert_eq!((lr, steps), (ce_mle::book::GD_LR, ce_mle::book::GD_STEPS));
-    assert_eq!(start, ce_mle::book::GD_START);
+    assert_eq!(
+        (lr, steps),
+        (
+            ce_mle_book::chapters::likelihood::GD_LR,
+            ce_mle_book::chapters::likelihood::GD_STEPS
+        )
+    );
+    assert_eq!(start, ce_mle_book::chapters::likelihood::GD_START);
     // At the end the mean loss is the entropy of the frequencies (T4).
     let rows = DMatrix::from_fn(labels.len(), 3, |_, k| z[k]);
     let l = loss::cross_entropy(
@@ -134,7 +149,7 @@ fn descent() -> Result<()> {
 }
 
 fn main() -> Result<()> {
-    assert_eq!(TOL, ce_mle::book::LISTING_TOLERANCE);
+    assert_eq!(TOL, ce_mle_book::chapters::LISTING_TOLERANCE);
     underflow()?;
     coin()?;
     categorical()?;

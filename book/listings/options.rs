@@ -1,4 +1,5 @@
 extern crate ce_mle;
+extern crate ce_mle_book;
 extern crate nalgebra;
 extern crate ndarray;
 
@@ -18,7 +19,8 @@ use ndarray::{ArrayD, IxDyn};
 /// Two computations of the same quantity in f64 agree to this absolute tolerance.
 const TOL: f64 = 1e-12;
 
-type Result<T> = std::result::Result<T, ce_mle::Error>;
+/// Any error: the loss API's (`ce_mle::Error`) or a JSON case's (`ce_mle::torch_json::CaseError`).
+type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
 /// The reduced value of a loss.
 fn scalar(l: loss::Loss) -> f64 {
@@ -85,9 +87,12 @@ fn weights() -> Result<()> {
         &opts,
     )?);
     assert!((prob - weighted.sum() / 3.0).abs() < TOL);
-    assert_eq!(w.as_slice(), ce_mle::book::OPT_WEIGHTS);
-    assert_eq!(labels, ce_mle::book::OPT_LABELS);
-    for (r, row) in ce_mle::book::OPT_LOGITS.iter().enumerate() {
+    assert_eq!(w.as_slice(), ce_mle_book::chapters::options::OPT_WEIGHTS);
+    assert_eq!(labels, ce_mle_book::chapters::options::OPT_LABELS);
+    for (r, row) in ce_mle_book::chapters::options::OPT_LOGITS
+        .iter()
+        .enumerate()
+    {
         for (c, &v) in row.iter().enumerate() {
             assert_eq!(z[(r, c)], v);
         }
@@ -151,7 +156,7 @@ fn smoothing() -> Result<()> {
     let logq = ce_mle::softmax::log_softmax(&z)?;
     let uniform_term = -logq.sum() / (3.0 * c as f64);
     assert!((ls - ((1.0 - eps) * nll + eps * uniform_term)).abs() < TOL);
-    assert_eq!(eps, ce_mle::book::SMOOTHING);
+    assert_eq!(eps, ce_mle_book::chapters::options::SMOOTHING);
     Ok(())
 }
 
@@ -203,7 +208,7 @@ fn json() -> Result<()> {
     // What `ce-mle loss` reads: a PyTorch call written as JSON, with PyTorch's names.
     let case =
         r#"{"op": "cross_entropy", "input": [[2.0, 1.0, 0.1]], "target": [0], "grad": true}"#;
-    let result = ce_mle::cases::run_json(case)?;
+    let result = ce_mle::torch_json::run_json(case)?;
 
     // The answer is the crate's loss and gradient, as JSON numbers.
     let z = DMatrix::from_row_slice(1, 3, &[2.0, 1.0, 0.1]);
@@ -214,12 +219,12 @@ fn json() -> Result<()> {
         assert_eq!(result["grad"][0][k].as_f64(), Some(g[(0, k)]));
     }
     // ANCHOR_END: json
-    assert_eq!(case, ce_mle::book::JSON_CASE);
+    assert_eq!(case, ce_mle_book::chapters::options::JSON_CASE);
     Ok(())
 }
 
 fn main() -> Result<()> {
-    assert_eq!(TOL, ce_mle::book::LISTING_TOLERANCE);
+    assert_eq!(TOL, ce_mle_book::chapters::LISTING_TOLERANCE);
     reductions()?;
     weights()?;
     ignored()?;

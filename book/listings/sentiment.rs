@@ -1,10 +1,13 @@
 extern crate ce_mle;
+extern crate ce_mle_book;
 
 // Checks the claims of the chapter "Sentiment classification": a bag-of-words softmax
 // classifier, trained on the mean cross-entropy, on the book's labelled reviews
 // (book/data/sentiment.tsv), in English and in Chinese.
 
-use ce_mle::text::{Lang, SENTIMENT_LABELS, SentimentConfig, reviews, sentiment, tokenize};
+use ce_mle_book::chapters::sentiment::{
+    Lang, SENTIMENT_LABELS, SentimentConfig, reviews, sentiment, tokenize,
+};
 
 fn main() -> Result<(), ce_mle::Error> {
     // ANCHOR: tokens
@@ -49,7 +52,7 @@ fn main() -> Result<(), ce_mle::Error> {
         assert!(top.iter().any(|t| t == praise), "{top:?}");
     }
     // ANCHOR_END: train
-    assert_eq!(config, ce_mle::book::sentiment_config());
+    assert_eq!(config, ce_mle_book::chapters::sentiment::sentiment_config());
     assert_eq!(SENTIMENT_LABELS, ["negative", "neutral", "positive"]);
 
     // Without the penalty the test loss is worse in both languages (overconfidence).

@@ -1,4 +1,5 @@
 extern crate ce_mle;
+extern crate ce_mle_book;
 extern crate nalgebra;
 
 // Checks every claim of the chapter "Softmax, log-sum-exp and the gradient": stable
@@ -39,9 +40,15 @@ fn stable() -> Result<()> {
     assert_eq!((1.0 + (-40.0_f64).exp()).ln(), 0.0);
     assert!(((loss0 - (-40.0_f64).exp().ln_1p()) / loss0).abs() < 1e-15);
     // ANCHOR_END: stable
-    assert_eq!(z, ce_mle::book::BIG_LOGITS);
-    assert_eq!(small.as_slice(), ce_mle::book::SMALL_LOGITS);
-    assert_eq!(dom.as_slice(), ce_mle::book::DOMINANT_LOGITS);
+    assert_eq!(z, ce_mle_book::chapters::softmax::BIG_LOGITS);
+    assert_eq!(
+        small.as_slice(),
+        ce_mle_book::chapters::softmax::SMALL_LOGITS
+    );
+    assert_eq!(
+        dom.as_slice(),
+        ce_mle_book::chapters::softmax::DOMINANT_LOGITS
+    );
     Ok(())
 }
 
@@ -56,8 +63,8 @@ fn shift() -> Result<()> {
     assert!((logsumexp(&moved)?[0] - (lse + 100.0)).abs() < 1e-10);
     assert!(2.0 <= lse && lse <= 2.0 + 3f64.ln());
     // ANCHOR_END: shift
-    assert_eq!(z.as_slice(), ce_mle::book::GRAD_LOGITS);
-    assert_eq!(100.0, ce_mle::book::SHIFT);
+    assert_eq!(z.as_slice(), ce_mle_book::chapters::softmax::GRAD_LOGITS);
+    assert_eq!(100.0, ce_mle_book::chapters::softmax::SHIFT);
     Ok(())
 }
 
@@ -89,9 +96,9 @@ fn gradient() -> Result<()> {
     // The components sum to 0: moving every logit together changes nothing.
     assert!(grad.sum().abs() < TOL);
     // ANCHOR_END: gradient
-    assert_eq!(z.as_slice(), ce_mle::book::GRAD_LOGITS);
-    assert_eq!(y, ce_mle::book::GRAD_LABEL);
-    assert_eq!(h, ce_mle::book::FD_STEP);
+    assert_eq!(z.as_slice(), ce_mle_book::chapters::softmax::GRAD_LOGITS);
+    assert_eq!(y, ce_mle_book::chapters::softmax::GRAD_LABEL);
+    assert_eq!(h, ce_mle_book::chapters::softmax::FD_STEP);
     Ok(())
 }
 
@@ -149,13 +156,13 @@ fn convex() -> Result<()> {
             .sum();
         assert!((v.dot(&(&hessian * &v)) - variance).abs() < TOL);
     }
-    let book = ce_mle::book::softmax_hessian(&q);
+    let book = ce_mle_book::chapters::softmax::softmax_hessian(&q);
     assert!((book - hessian).amax() < TOL);
     Ok(())
 }
 
 fn main() -> Result<()> {
-    assert_eq!(TOL, ce_mle::book::LISTING_TOLERANCE);
+    assert_eq!(TOL, ce_mle_book::chapters::LISTING_TOLERANCE);
     stable()?;
     shift()?;
     gradient()?;

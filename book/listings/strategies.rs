@@ -1,4 +1,5 @@
 extern crate ce_mle;
+extern crate ce_mle_book;
 
 // Checks the claims of the chapter "Optimisation strategies, measured" on the overfitting
 // set-up of the previous chapter: L2, L1 (proximal) and early stopping end with a lower
@@ -7,11 +8,12 @@ extern crate ce_mle;
 // lowers the sentiment classifier's test loss.
 
 use ce_mle::data::rng;
-use ce_mle::experiments::{jitter, overfit_setup};
-use ce_mle::text::{Lang, SentimentConfig, mean_cross_entropy, sentiment};
+use ce_mle::data::synthetic::jitter;
 use ce_mle::train::{EarlyStopping, FitConfig, L1Mode, OptimizerSpec, Regularization, fit_with};
+use ce_mle_book::chapters::sentiment::{Lang, SentimentConfig, sentiment};
+use ce_mle_book::chapters::tradeoffs::overfit_setup;
 
-/// Shorter than the chapter's 200-epoch runs (those come from `ce_mle::book`, which checks
+/// Shorter than the chapter's 200-epoch runs (those come from `ce_mle_book::chapters`, which checks
 /// the chapter's inequalities on them), so that the listing stays quick in an unoptimised
 /// build. The comparison already holds here, soon after the validation minimum.
 const EPOCHS: usize = 60;
@@ -48,7 +50,6 @@ fn run(reg: Regularization, augment: bool, early: bool) -> Result<End> {
         optimizer: sgd,
         epochs: EPOCHS,
         regularization: reg,
-        progress: false,
     };
     let mut stopper = if early {
         Some(EarlyStopping::new(10, 0.0, true)?)
@@ -58,8 +59,8 @@ fn run(reg: Regularization, augment: bool, early: bool) -> Result<End> {
     let history = fit_with(&mut model, &fit_set, Some(&val), &config, stopper.as_mut())?;
     let w = &model.linear.weight;
     Ok(End {
-        validation: mean_cross_entropy(&model, &val)?,
-        training: mean_cross_entropy(&model, &train)?,
+        validation: model.mean_loss(&val)?,
+        training: model.mean_loss(&train)?,
         norm: w.norm(),
         zeros: w.iter().filter(|&&x| x == 0.0).count(),
         epochs: history.len(),
@@ -68,8 +69,14 @@ fn run(reg: Regularization, augment: bool, early: bool) -> Result<End> {
 // ANCHOR_END: run
 
 fn main() -> Result<()> {
-    assert_eq!((ce_mle::book::L1, ce_mle::book::L2), (0.01, 0.01));
-    assert_eq!(ce_mle::book::PATIENCE, 10);
+    assert_eq!(
+        (
+            ce_mle_book::chapters::strategies::L1,
+            ce_mle_book::chapters::strategies::L2
+        ),
+        (0.01, 0.01)
+    );
+    assert_eq!(ce_mle_book::chapters::strategies::PATIENCE, 10);
     // ANCHOR: synthetic
     let none = Regularization::none();
     let plain = run(none, false, false)?;
@@ -94,7 +101,7 @@ fn main() -> Result<()> {
 
     // ANCHOR: dropout
     // Token dropout: 3 copies of each training review, each token dropped with p = 0.3.
-    let config = ce_mle::book::sentiment_config();
+    let config = ce_mle_book::chapters::sentiment::sentiment_config();
     for lang in [Lang::En, Lang::Zh] {
         let base = sentiment(lang, &config)?;
         let dropped = SentimentConfig {
@@ -104,7 +111,7 @@ fn main() -> Result<()> {
         assert!(sentiment(lang, &dropped)?.ce.1 < base.ce.1);
     }
     // ANCHOR_END: dropout
-    assert_eq!(ce_mle::book::TOKEN_DROPOUT, (3, 0.3));
+    assert_eq!(ce_mle_book::chapters::strategies::TOKEN_DROPOUT, (3, 0.3));
     println!("every claim of the chapter checked");
     Ok(())
 }

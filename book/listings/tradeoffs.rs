@@ -1,4 +1,5 @@
 extern crate ce_mle;
+extern crate ce_mle_book;
 extern crate nalgebra;
 
 // Checks the claims of the chapter "Strengths and weaknesses, measured": overfitting on a
@@ -6,12 +7,12 @@ extern crate nalgebra;
 // (proper scoring rule, convexity and bounded curvature in the logits, calibration).
 
 use ce_mle::data::rng;
-use ce_mle::experiments::{calibration_error, gaussian_classes, overfit_setup, shift_inputs};
+use ce_mle::data::synthetic::{gaussian_classes, shift_inputs};
 use ce_mle::nn::{Linear, SoftmaxClassifier};
 use ce_mle::optim::Sgd;
 use ce_mle::softmax::softmax;
-use ce_mle::text::mean_cross_entropy;
 use ce_mle::train::{FitConfig, OptimizerSpec, Regularization, fit, fit_with};
+use ce_mle_book::chapters::tradeoffs::overfit_setup;
 use nalgebra::{DMatrix, DVector};
 
 fn overfitting() -> Result<(), ce_mle::Error> {
@@ -47,21 +48,20 @@ fn shift() -> Result<(), ce_mle::Error> {
         optimizer: adam,
         epochs: 200,
         regularization: Regularization::none(),
-        progress: false,
     };
     fit_with(&mut model, &train, None, &config, None)?;
     // Move every test input by δ along the first axis: the loss grows with δ.
     let mut previous = 0.0;
     for delta in [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0] {
         let shifted = shift_inputs(&test, &DVector::from_row_slice(&[delta, 0.0]))?;
-        let ce = mean_cross_entropy(&model, &shifted)?;
+        let ce = model.mean_loss(&shifted)?;
         assert!(ce > previous);
         previous = ce;
     }
-    let train_ce = mean_cross_entropy(&model, &train)?;
+    let train_ce = model.mean_loss(&train)?;
     assert!(previous > 5.0 * train_ce);
     // Unshifted, the probabilities are calibrated: expected calibration error < 2%.
-    assert!(calibration_error(&model, &test, 10)? < 0.02);
+    assert!(model.calibration_error(&test, 10)? < 0.02);
     // ANCHOR_END: shift
     Ok(())
 }
@@ -94,9 +94,12 @@ fn strengths() -> Result<(), ce_mle::Error> {
 }
 
 fn main() -> Result<(), ce_mle::Error> {
-    assert_eq!(ce_mle::book::OVERFIT_EPOCHS, 200);
-    assert_eq!(ce_mle::book::OVERFIT_LR, 0.1);
-    assert_eq!(ce_mle::book::SHIFTS, [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0]);
+    assert_eq!(ce_mle_book::chapters::tradeoffs::OVERFIT_EPOCHS, 200);
+    assert_eq!(ce_mle_book::chapters::tradeoffs::OVERFIT_LR, 0.1);
+    assert_eq!(
+        ce_mle_book::chapters::tradeoffs::SHIFTS,
+        [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0]
+    );
     overfitting()?;
     shift()?;
     strengths()?;

@@ -1,4 +1,5 @@
 extern crate ce_mle;
+extern crate ce_mle_book;
 extern crate nalgebra;
 extern crate serde_json;
 
@@ -13,7 +14,7 @@ use ce_mle::likelihood::categorical_mle;
 use ce_mle::loss::{self, CrossEntropyOptions, Target};
 use ce_mle::nn::{Linear, SoftmaxClassifier};
 use ce_mle::optim::{Adam, Optimizer};
-use ce_mle::train::{SeedConfig, TrainReport, seed_example};
+use ce_mle::train::{ArticleConfig, TrainReport, article_run};
 use nalgebra::DMatrix;
 
 /// Two computations of the same quantity in f64 agree to this absolute tolerance.
@@ -42,7 +43,7 @@ fn mean_loss(model: &SoftmaxClassifier, data: &Classification) -> Result<f64> {
 fn program() -> Result<(Classification, SoftmaxClassifier, Vec<f64>)> {
     // ANCHOR: program
     // N = 32 samples, D = 10 features, C = 5 classes, lr = 1e-3, 100 epochs.
-    let config = SeedConfig::default();
+    let config = ArticleConfig::default();
     let (n, d, c) = (config.n, config.features, config.classes);
     let mut rng = rng(config.seed);
     // x ~ N(0, 1) with shape (32, 10), then 32 labels uniform in 0..5.
@@ -70,12 +71,15 @@ fn program() -> Result<(Classification, SoftmaxClassifier, Vec<f64>)> {
     }
     // ANCHOR_END: program
 
-    // The crate's `seed_example` is this same program.
-    let report = seed_example(&config)?;
+    // The crate's `article_run` is this same program.
+    let report = article_run(&config)?;
     assert_eq!(losses, report.losses);
     assert_eq!(model, report.model);
     // PyTorch's Adam defaults, as the chapter quotes them, are what `Adam::new` uses.
-    let (betas, eps) = (ce_mle::book::ADAM_BETAS, ce_mle::book::ADAM_EPS);
+    let (betas, eps) = (
+        ce_mle_book::chapters::training::ADAM_BETAS,
+        ce_mle_book::chapters::training::ADAM_EPS,
+    );
     let mut spelled_out = Adam::with_options(config.lr, betas, eps, 0.0)?;
     let mut default = Adam::new(config.lr)?;
     let mut a = untrained.clone();
@@ -92,7 +96,7 @@ fn program() -> Result<(Classification, SoftmaxClassifier, Vec<f64>)> {
 
 fn falls() -> Result<TrainReport> {
     // ANCHOR: falls
-    let report = seed_example(&SeedConfig::default())?;
+    let report = article_run(&ArticleConfig::default())?;
     // Every epoch's update lowers the loss (the last one included) ...
     let last = report.losses[report.losses.len() - 1];
     assert!(report.losses.windows(2).all(|w| w[1] < w[0]));
@@ -223,7 +227,7 @@ fn fresh(report: &TrainReport, untrained: &SoftmaxClassifier, data: &Classificat
 /// our losses and printed lines against PyTorch's.
 fn torch() -> Result<()> {
     use ce_mle::train::{FitConfig, OptimizerSpec, RecordedStart, Regularization, fit_with};
-    let path = ce_mle::book::torch_fixture_path();
+    let path = ce_mle_book::chapters::training::torch_fixture_path();
     let text = std::fs::read_to_string(&path).expect("the PyTorch fixture");
     let fixture: serde_json::Value = serde_json::from_str(&text).expect("JSON");
     let runs = fixture["runs"].as_array().expect("runs");
@@ -250,7 +254,6 @@ fn torch() -> Result<()> {
         optimizer: adam,
         epochs: 100,
         regularization: Regularization::none(),
-        progress: false,
     };
     let history = fit_with(&mut model, &start.data, None, &config, None)?;
     // Every epoch's loss agrees with PyTorch's to rounding ...
@@ -277,10 +280,16 @@ fn torch() -> Result<()> {
 }
 
 fn main() -> Result<()> {
-    assert_eq!(TOL, ce_mle::book::LISTING_TOLERANCE);
-    assert_eq!(START_MARGIN, ce_mle::book::TRAINING_START_MARGIN);
-    assert_eq!(FRESH_SEED, ce_mle::book::TRAINING_FRESH_SEED);
-    assert_eq!(FRESH_N, ce_mle::book::TRAINING_FRESH_N);
+    assert_eq!(TOL, ce_mle_book::chapters::LISTING_TOLERANCE);
+    assert_eq!(
+        START_MARGIN,
+        ce_mle_book::chapters::training::TRAINING_START_MARGIN
+    );
+    assert_eq!(
+        FRESH_SEED,
+        ce_mle_book::chapters::training::TRAINING_FRESH_SEED
+    );
+    assert_eq!(FRESH_N, ce_mle_book::chapters::training::TRAINING_FRESH_N);
     let (data, untrained, losses) = program()?;
     let report = falls()?;
     assert_eq!(losses, report.losses);

@@ -1,10 +1,10 @@
-//! The loss API as `ce-mle loss` sees it: `ce_mle::cases::result_of` on JSON cases built from
+//! The loss API as `ce-mle loss` sees it: `ce_mle::torch_json::result_of` on JSON cases built from
 //! the fuzz bytes — every operation, arbitrary shapes (0-size and K-dimensional included),
 //! options of the right and wrong types, `float32` / `float64`, and values drawn from special
 //! bit patterns (NaN, ±inf, ±0, subnormals, extremes) or raw `f64` bits.
 //!
 //! A first byte `0xFF` instead feeds the rest of the input as JSON text to
-//! `ce_mle::cases::run_json` (malformed JSON, deep nesting, huge numbers).
+//! `ce_mle::torch_json::run_json` (malformed JSON, deep nesting, huge numbers).
 //!
 //! Invariants (besides "no panic"):
 //! * the result is an object with exactly one of `output` / `error`;
@@ -237,8 +237,8 @@ fn leaves(v: &Value, out: &mut Vec<Option<f64>>) {
 }
 
 fn check(case: &Value, finite: bool) {
-    let result = ce_mle::cases::result_of(case);
-    let again = ce_mle::cases::result_of(case);
+    let result = ce_mle::torch_json::result_of(case);
+    let again = ce_mle::torch_json::result_of(case);
     assert_eq!(result, again, "not deterministic: {case}");
     let obj = result.as_object().expect("a result is an object");
     match (obj.get("output"), obj.get("error")) {
@@ -271,7 +271,7 @@ fn check(case: &Value, finite: bool) {
 fuzz_target!(|data: &[u8]| {
     if let Some((&0xFF, text)) = data.split_first() {
         if let Ok(text) = std::str::from_utf8(text) {
-            let _ = ce_mle::cases::run_json(text);
+            let _ = ce_mle::torch_json::run_json(text);
         }
         return;
     }

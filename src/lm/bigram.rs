@@ -1,6 +1,5 @@
 //! Bigram counts, the bigram model, and training it by gradient descent.
 
-use indicatif::{ProgressBar, ProgressStyle};
 use nalgebra::DMatrix;
 
 use super::Vocab;
@@ -8,8 +7,34 @@ use crate::error::{Error, Result, shape};
 use crate::optim::{Adam, Optimizer, check_positive};
 use crate::softmax::{check_logits, log_softmax_row};
 
-/// Texts longer than this many bytes get a progress bar while being counted (if asked for).
-const COUNT_PROGRESS_BYTES: usize = 1 << 20;
+/// Counting reports its progress every this many characters.
+const COUNT_REPORT_CHARS: usize = 1 << 20;
+
+/// Training reports its progress every this many steps.
+const TRAIN_REPORT_STEPS: usize = 16;
+
+/// What the bigram experiment reports while it runs, for a progress bar: bytes of text
+/// counted, then optimiser steps taken.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum BigramProgress {
+    /// Counting the bigrams: `done` of `total` bytes of the text.
+    Counting {
+        /// Bytes counted so far.
+        done: u64,
+        /// Bytes of the text.
+        total: u64,
+    },
+    /// Training by gradient descent: `step` of at most `max_steps`, with the gap
+    /// `CE(trained) − CE(counting)` (nats) before that step.
+    Training {
+        /// Steps taken.
+        step: usize,
+        /// The most steps.
+        max_steps: usize,
+        /// The gap before this step, nats.
+        gap: f64,
+    },
+}
 
 pub(super) fn no_bigram(n: usize) -> Error {
     Error::Corpus {
@@ -19,15 +44,6 @@ pub(super) fn no_bigram(n: usize) -> Error {
             if n == 1 { "" } else { "s" }
         ),
     }
-}
-
-fn bar(len: u64, template: &str) -> ProgressBar {
-    // `ProgressBar::new` draws to stderr and is hidden when stderr is not a terminal.
-    let pb = ProgressBar::new(len);
-    if let Ok(style) = ProgressStyle::with_template(template) {
-        pb.set_style(style);
-    }
-    pb
 }
 
 /// Bigram counts of a text over a [`Vocab`]: `n(a, b)` = number of positions `t` with
@@ -50,26 +66,23 @@ impl BigramCounts {
     /// [`Error::Corpus`] (path `<text>`) if `text` has fewer than 2 characters, or holds a
     /// character outside a vocabulary without unknown token.
     pub fn from_text(text: &str, vocab: Vocab) -> Result<Self> {
-        Self::from_text_with_progress(text, vocab, false)
+        Self::from_text_observed(text, vocab, &mut |_| {})
     }
 
-    /// As [`BigramCounts::from_text`]; with `progress = true` and a text over 1 MiB, shows a
-    /// progress bar on stderr (hidden if stderr is not a terminal).
+    /// As [`BigramCounts::from_text`], calling `observer` with
+    /// [`BigramProgress::Counting`] every 2²⁰ characters.
     ///
     /// # Errors
     /// As [`BigramCounts::from_text`].
-    pub fn from_text_with_progress(text: &str, vocab: Vocab, progress: bool) -> Result<Self> {
+    pub fn from_text_observed(
+        text: &str,
+        vocab: Vocab,
+        observer: &mut dyn FnMut(BigramProgress),
+    ) -> Result<Self> {
         let v = vocab.len();
         let mut counts = vec![0u64; v * v];
         let mut context = vec![0u64; v];
-        let pb = if progress && text.len() > COUNT_PROGRESS_BYTES {
-            bar(
-                text.len() as u64,
-                "counting bigrams {bar:40} {bytes}/{total_bytes} {elapsed}",
-            )
-        } else {
-            ProgressBar::hidden()
-        };
+        let total = text.len() as u64;
         let mut prev: Option<usize> = None;
         let mut tokens = 0u64;
         let mut since = 0usize;
@@ -82,12 +95,14 @@ impl BigramCounts {
             prev = Some(id);
             tokens += 1;
             since += 1;
-            if since == 1 << 20 {
+            if since == COUNT_REPORT_CHARS {
                 since = 0;
-                pb.set_position(byte as u64);
+                observer(BigramProgress::Counting {
+                    done: byte as u64,
+                    total,
+                });
             }
         }
-        pb.finish_and_clear();
         if tokens < 2 {
             return Err(no_bigram(tokens as usize));
         }
@@ -158,8 +173,8 @@ impl BigramCounts {
 /// the current token `a`, stored as log-probabilities (nats) in a row-major `V × V` buffer:
 /// **row = context `a`, column = next token `b` (the class axis)**; each row is a distribution.
 ///
-/// Two ways to get one: [`Bigram::counting`] (closed-form MLE) and [`train`] (gradient descent
-/// on the cross-entropy, via [`Bigram::from_logits`]).
+/// Two ways to get one: [`Bigram::counting`] (closed-form MLE) and [`Bigram::fit_gradient`]
+/// (gradient descent on the cross-entropy, via [`Bigram::from_logits`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Bigram {
     vocab: Vocab,
@@ -167,6 +182,30 @@ pub struct Bigram {
 }
 
 impl Bigram {
+    /// Train a bigram model by full-batch gradient descent on the mean cross-entropy of the
+    /// counted corpus (theorem T11): logits `Z` `(V, V)`, row = context, start at 0 (uniform),
+    /// minimise `CE(Z) = (1/M) Σ_a Σ_b n(a, b) · (−ln softmax(Z_a)_b)` with [`Adam`]. The loss and
+    /// its gradient `∂CE/∂Z_a = (n(a) · softmax(Z_a) − n(a, ·)) / M` (T5, summed over the positions
+    /// with context `a`) come from the counts, so a step costs `O(V²)` whatever the text length.
+    ///
+    /// Stops as soon as the gap `CE(Z) − CE(counting MLE)` (nats; it equals the mean KL, see
+    /// [`Bigram::mean_kl_from_counts`]) is below `opts.tolerance`, or after `opts.max_iters` steps.
+    /// Only rows of contexts with `n(a) > 0` are optimised (the others have zero gradient and stay
+    /// uniform, as in [`Bigram::counting`]). Large problems use up to 8 threads; the result does
+    /// not depend on their number.
+    ///
+    /// # Errors
+    /// [`Error::InvalidHyperParameter`] for a bad `lr`, `betas`, `eps` (Adam's checks) or
+    /// `tolerance` (must be finite and > 0); [`Error::Diverged`] if the loss stops being finite
+    /// (a learning rate far too large).
+    pub fn fit_gradient(
+        counts: &BigramCounts,
+        opts: &TrainOptions,
+        observer: &mut dyn FnMut(BigramProgress),
+    ) -> Result<Training> {
+        gradient_descent(counts, opts, observer)
+    }
+
     /// The counting model, the closed-form maximum likelihood estimate
     /// `P(b | a) = n(a, b) / n(a)` (Jurafsky & Martin, *Speech and Language Processing*, 3rd
     /// ed. draft, ch. 3 "N-gram Language Models", eq. 3.10/3.11). It maximises the likelihood
@@ -379,7 +418,7 @@ impl Bigram {
     }
 }
 
-/// Options of [`train`]. Defaults: see [`TrainOptions::default`].
+/// Options of [`Bigram::fit_gradient`]. Defaults: see [`TrainOptions::default`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct TrainOptions {
     /// Adam's learning rate (default 0.1).
@@ -393,13 +432,11 @@ pub struct TrainOptions {
     pub tolerance: f64,
     /// Stop after this many optimiser steps at most (default 2000).
     pub max_iters: usize,
-    /// Show progress bars on stderr (hidden anyway when stderr is not a terminal). Default off.
-    pub progress: bool,
 }
 
 impl Default for TrainOptions {
-    /// `lr = 0.1`, `betas = (0.9, 0.9)`, `eps = 1e-8`, `tolerance = 1e-4`, `max_iters = 2000`,
-    /// no progress bar. The module docs explain, with measurements, why these converge.
+    /// `lr = 0.1`, `betas = (0.9, 0.9)`, `eps = 1e-8`, `tolerance = 1e-4`, `max_iters = 2000`.
+    /// The module docs explain, with measurements, why these converge.
     fn default() -> Self {
         Self {
             lr: 0.1,
@@ -407,12 +444,11 @@ impl Default for TrainOptions {
             eps: 1e-8,
             tolerance: 1e-4,
             max_iters: 2000,
-            progress: false,
         }
     }
 }
 
-/// The result of [`train`].
+/// The result of [`Bigram::fit_gradient`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct Training {
     /// The trained model `softmax(Z)`.
@@ -539,23 +575,12 @@ fn advance_all(blocks: &mut [Block<'_>], step: bool, m: f64, threads: usize) -> 
     Ok(blocks.iter().map(|b| b.loss).sum())
 }
 
-/// Train a bigram model by full-batch gradient descent on the mean cross-entropy of the
-/// counted corpus (theorem T11): logits `Z` `(V, V)`, row = context, start at 0 (uniform),
-/// minimise `CE(Z) = (1/M) Σ_a Σ_b n(a, b) · (−ln softmax(Z_a)_b)` with [`Adam`]. The loss and
-/// its gradient `∂CE/∂Z_a = (n(a) · softmax(Z_a) − n(a, ·)) / M` (T5, summed over the positions
-/// with context `a`) come from the counts, so a step costs `O(V²)` whatever the text length.
-///
-/// Stops as soon as the gap `CE(Z) − CE(counting MLE)` (nats; it equals the mean KL, see
-/// [`Bigram::mean_kl_from_counts`]) is below `opts.tolerance`, or after `opts.max_iters` steps.
-/// Only rows of contexts with `n(a) > 0` are optimised (the others have zero gradient and stay
-/// uniform, as in [`Bigram::counting`]). Large problems use up to 8 threads; the result does
-/// not depend on their number.
-///
-/// # Errors
-/// [`Error::InvalidHyperParameter`] for a bad `lr`, `betas`, `eps` (Adam's checks) or
-/// `tolerance` (must be finite and > 0); [`Error::Diverged`] if the loss stops being finite
-/// (a learning rate far too large).
-pub fn train(counts: &BigramCounts, opts: &TrainOptions) -> Result<Training> {
+/// [`Bigram::fit_gradient`].
+fn gradient_descent(
+    counts: &BigramCounts,
+    opts: &TrainOptions,
+    observer: &mut dyn FnMut(BigramProgress),
+) -> Result<Training> {
     check_positive("tolerance", opts.tolerance)?;
     let adam = Adam::with_options(opts.lr, opts.betas, opts.eps, 0.0)?;
     let v = counts.vocab.len();
@@ -584,14 +609,6 @@ pub fn train(counts: &BigramCounts, opts: &TrainOptions) -> Result<Training> {
         std::thread::available_parallelism().map_or(1, |n| n.get().min(BLOCKS))
     };
 
-    let pb = if opts.progress {
-        bar(
-            opts.max_iters as u64,
-            "training bigram {bar:40} {pos}/{len} {msg} {elapsed}",
-        )
-    } else {
-        ProgressBar::hidden()
-    };
     let mut gaps = Vec::new();
     let mut iterations = 0;
     let mut loss = advance_all(&mut blocks, false, m, threads)?;
@@ -610,12 +627,14 @@ pub fn train(counts: &BigramCounts, opts: &TrainOptions) -> Result<Training> {
                 value: loss,
             });
         }
-        if iterations % 16 == 0 {
-            pb.set_position(iterations as u64);
-            pb.set_message(format!("gap {gap:.2e} nats"));
+        if iterations.is_multiple_of(TRAIN_REPORT_STEPS) {
+            observer(BigramProgress::Training {
+                step: iterations,
+                max_steps: opts.max_iters,
+                gap,
+            });
         }
     }
-    pb.finish_and_clear();
 
     let mut full = vec![0.0; v * v];
     let rows_z = blocks.iter().flat_map(|b| b.z.chunks_exact(v));

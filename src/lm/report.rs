@@ -2,15 +2,15 @@
 
 use std::fmt;
 
-use super::{Bigram, BigramCounts, TrainOptions, Training, Vocab, train};
+use super::{Bigram, BigramCounts, BigramProgress, TrainOptions, Training, Vocab};
 use crate::error::Result;
 
-/// Options of [`run`].
+/// Options of [`compare_fits`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct BigramOptions {
     /// Vocabulary cap (default [`super::DEFAULT_MAX_VOCAB`]); see [`Vocab::from_text`].
     pub max_vocab: usize,
-    /// Training options (also holds the `progress` flag, used for counting too).
+    /// Options of the gradient-trained model.
     pub train: TrainOptions,
 }
 
@@ -23,7 +23,7 @@ impl Default for BigramOptions {
     }
 }
 
-/// Everything [`run`] computed.
+/// Everything [`compare_fits`] computed.
 #[derive(Clone, Debug, PartialEq)]
 pub struct BigramRun {
     /// The bigram counts of the text.
@@ -144,19 +144,25 @@ impl fmt::Display for BigramReport {
 }
 
 /// The whole experiment on one text: build the vocabulary ([`Vocab::from_text`]), count the
-/// bigrams, fit the counting model and the gradient-trained model ([`train`]), and summarise.
+/// bigrams, fit the counting model ([`Bigram::counting`]) and the gradient-trained model
+/// ([`Bigram::fit_gradient`]), and summarise. `observer` hears the counting's and the
+/// training's progress ([`BigramProgress`]).
 ///
 /// # Errors
 /// [`crate::Error::Corpus`] for a text of fewer than 2 characters; the errors of
-/// [`Vocab::from_text`] and [`train`] for bad options.
-pub fn run(text: &str, opts: &BigramOptions) -> Result<BigramRun> {
+/// [`Vocab::from_text`] and [`Bigram::fit_gradient`] for bad options.
+pub fn compare_fits(
+    text: &str,
+    opts: &BigramOptions,
+    observer: &mut dyn FnMut(BigramProgress),
+) -> Result<BigramRun> {
     if text.chars().nth(1).is_none() {
         return Err(super::bigram::no_bigram(text.chars().count()));
     }
     let vocab = Vocab::from_text(text, opts.max_vocab)?;
-    let counts = BigramCounts::from_text_with_progress(text, vocab, opts.train.progress)?;
+    let counts = BigramCounts::from_text_observed(text, vocab, observer)?;
     let counting = Bigram::counting(&counts);
-    let training = train(&counts, &opts.train)?;
+    let training = Bigram::fit_gradient(&counts, &opts.train, observer)?;
     let ce_counting = counting.cross_entropy_counts(&counts)?;
     let ce_trained = training.model.cross_entropy_counts(&counts)?;
     let mean_kl = training.model.mean_kl_from_counts(&counts)?;

@@ -2,7 +2,7 @@
 //!
 //! [`softplus`] is `max(x, 0) + log1p(e^{−|x|})`: correctly rounded in `f64` and `f32` on the
 //! hard cases of `tests/fixtures/precise_hard.json` (losses from 4.2e-322 to 1e300, measured
-//! by `tests/ulp.rs`); PyTorch's `float64` gives 0 for `softplus(−40) = 4.2e-18`.
+//! by `book/tests/ulp.rs`); PyTorch's `float64` gives 0 for `softplus(−40) = 4.2e-18`.
 
 use nalgebra::{DMatrix, DVector};
 

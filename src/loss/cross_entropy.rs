@@ -3,7 +3,7 @@
 //! The per-sample loss is `−log_softmax(z)_y` from [`log_softmax_row`]: `log1p(s)` for the
 //! largest logit, `(m − z_y) + log1p(s)` otherwise (no cancellation, `s` compensated), within
 //! 1 ULP in `f64` and correctly rounded in `f32` on the hard cases of
-//! `tests/fixtures/precise_hard.json` (measured by `tests/ulp.rs`).
+//! `tests/fixtures/precise_hard.json` (measured by `book/tests/ulp.rs`).
 
 use nalgebra::{DMatrix, DVector};
 

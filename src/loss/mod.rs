@@ -9,12 +9,12 @@
 //! * [`mse_loss`] — squared error, the Gaussian negative log-likelihood up to constants.
 //!
 //! All losses are in nats, generic over [`Real`] (`f32` or `f64`: an `f32` input is computed
-//! in `f64` and rounded once, see [`crate::real`]; [`mse_loss`] is `f64` only). Each `*_with_grad` form also returns `∂loss/∂input` with the same
-//! shape as the input. For `Reduction::None` that gradient is of `Σ_n l_n` (what PyTorch's
+//! in `f64` and rounded once, see [`crate::real`]; [`mse_loss`] is `f64` only). Each
+//! `*_with_grad` form also returns `∂loss/∂input` with the same shape as the input. For `Reduction::None` that gradient is of `Σ_n l_n` (what PyTorch's
 //! `loss.backward(torch.ones_like(loss))` gives).
 //!
 //! # Accuracy
-//! Worst error in ULPs of the correctly rounded exact value, measured by `tests/ulp.rs` on the
+//! Worst error in ULPs of the correctly rounded exact value, measured by `book/tests/ulp.rs` on the
 //! cases of `tests/fixtures/precise_hard.json` (exact values from mpmath at 80 digits,
 //! `tools/precise/hard_cases.py`; one sample or element, no options):
 //!
@@ -31,7 +31,7 @@
 //!
 //! # Where we differ from PyTorch, on purpose
 //! Measured with PyTorch 2.15 (`tests/fixtures/torch_functional.json`, checked by
-//! `tests/golden_functional.rs`):
+//! `book/tests/golden_functional.rs`):
 //!
 //! PyTorch's answer | ours
 //! ---|---
@@ -77,6 +77,7 @@ mod bce;
 mod cross_entropy;
 mod kl_div;
 mod mse;
+#[cfg(feature = "ndarray")]
 pub mod nd;
 
 pub use bce::{

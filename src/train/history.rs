@@ -3,8 +3,6 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use serde::Serialize;
-
 use crate::error::{Error, Result};
 
 /// Per-epoch record of a run: the training loss, the validation loss when there is a
@@ -62,7 +60,8 @@ impl HistoryFormat {
     }
 }
 
-#[derive(Serialize)]
+#[cfg(feature = "serde")]
+#[derive(serde::Serialize)]
 struct JsonHistory<'a> {
     units: &'static str,
     losses_include_penalty: bool,
@@ -139,8 +138,9 @@ impl History {
     /// null}` (serde_json).
     ///
     /// # Errors
-    /// [`Error::InvalidValue`] if serialisation fails (it does not for finite values; a NaN is
+    /// [`Error::InvalidFile`] if serialisation fails (it does not for finite values; a NaN is
     /// written as `null`).
+    #[cfg(feature = "serde")]
     pub fn to_json(&self) -> Result<String> {
         let doc = JsonHistory {
             units: "nats",
@@ -164,13 +164,21 @@ impl History {
     /// renamed over `path`, so an interrupted run leaves the old file or none, never half of one.
     ///
     /// # Errors
-    /// [`Error::InvalidFile`] for an extension other than `.csv` / `.json`; [`Error::Io`] if
-    /// the file cannot be written.
+    /// [`Error::InvalidFile`] for an extension other than `.csv` / `.json` (and for `.json`
+    /// without the `serde` feature); [`Error::Io`] if the file cannot be written.
     pub fn write(&self, path: &Path) -> Result<()> {
         let text = match HistoryFormat::from_path(path)? {
             HistoryFormat::Csv => self.to_csv(),
+            #[cfg(feature = "serde")]
             HistoryFormat::Json => self.to_json()?,
+            #[cfg(not(feature = "serde"))]
+            HistoryFormat::Json => {
+                return Err(Error::InvalidFile {
+                    path: path.display().to_string(),
+                    reason: "writing JSON needs ce-mle's `serde` feature".into(),
+                });
+            }
         };
-        crate::plot::write_atomic(path, text.as_bytes())
+        crate::fsio::write_atomic(path, text.as_bytes())
     }
 }

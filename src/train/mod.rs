@@ -1,29 +1,32 @@
 //! Training loops: models learn by minimising cross-entropy (= maximising likelihood).
 //!
-//! [`seed_example`] is the source article's PyTorch program, re-expressed in Rust:
+//! [`article_run`] is the source article's PyTorch program, re-expressed in Rust:
 //! `Linear(10 → 5)` on 32 standard-normal samples with uniform labels, `cross_entropy`, Adam
 //! (lr 1e-3), 100 full-batch epochs, the loss printed every 10 epochs (theorem T10).
 //!
 //! [`fit`] and [`fit_with`] are the general full-batch loop: any optimiser (or an
 //! [`OptimizerSpec`]), an optional validation split with [`EarlyStopping`], and with
 //! [`fit_with`] an L1/L2 penalty ([`Regularization`]). Every run is recorded in a [`History`]
-//! (data losses; the penalty separately), which can be written as CSV or JSON and drawn with
-//! [`crate::plot`]. [`RecordedStart`] reads a data set and an initialisation recorded
-//! elsewhere (PyTorch), so that a run can start where PyTorch's did.
+//! (data losses; the penalty separately), which can be written as CSV or JSON and drawn (the
+//! book crate's `plot`). `RecordedStart` (feature `serde`) reads a data set and an
+//! initialisation recorded elsewhere (PyTorch), so that a run can start where PyTorch's did.
+//!
+//! The loops draw nothing: [`fit_observed`] calls an observer after every epoch with an
+//! [`Epoch`], from which a command-line tool can draw a progress bar.
 
 mod early_stopping;
 mod history;
+#[cfg(feature = "serde")]
 mod init;
 mod regularization;
 
 pub use early_stopping::EarlyStopping;
 pub use history::{History, HistoryFormat};
+#[cfg(feature = "serde")]
 pub use init::RecordedStart;
 pub use regularization::{L1Mode, Regularization, soft_threshold};
 
 use std::fmt::Write as _;
-
-use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::data::{Classification, DEFAULT_SEED, random_classification, rng};
 use crate::error::{Error, Result};
@@ -71,9 +74,9 @@ fn diverged(steps: usize, model: &SoftmaxClassifier, e: Error) -> Error {
     }
 }
 
-/// Settings of [`seed_example`]; the defaults are the article's.
+/// Settings of [`article_run`]; the defaults are the article's.
 #[derive(Clone, Debug, PartialEq)]
-pub struct SeedConfig {
+pub struct ArticleConfig {
     /// Random seed for the data and the initialisation.
     pub seed: u64,
     /// Samples N (32).
@@ -90,7 +93,7 @@ pub struct SeedConfig {
     pub print_every: usize,
 }
 
-impl Default for SeedConfig {
+impl Default for ArticleConfig {
     fn default() -> Self {
         Self {
             seed: DEFAULT_SEED,
@@ -108,7 +111,7 @@ impl Default for SeedConfig {
 #[derive(Clone, Debug, PartialEq)]
 pub struct TrainReport {
     /// The settings used.
-    pub config: SeedConfig,
+    pub config: ArticleConfig,
     /// `losses[e]`: mean cross-entropy at the start of epoch `e + 1`, before its update (what
     /// the article's program prints).
     pub losses: Vec<f64>,
@@ -137,18 +140,18 @@ impl TrainReport {
     }
 }
 
-/// The most epochs [`seed_example`], [`fit`] and [`fit_with`] run (the loss of every epoch is
+/// The most epochs [`article_run`], [`fit`] and [`fit_with`] run (the loss of every epoch is
 /// kept).
 pub const MAX_EPOCHS: usize = 10_000_000;
 
-/// Run the article's training program (T10). See [`SeedConfig`] for the defaults.
+/// Run the article's training program (T10). See [`ArticleConfig`] for the defaults.
 ///
 /// # Errors
 /// [`Error::Empty`] for zero sizes or zero epochs; [`Error::TooLarge`] for more than
 /// [`MAX_EPOCHS`] epochs or more than [`crate::error::MAX_ELEMENTS`] features or weights;
 /// [`Error::InvalidHyperParameter`] for a bad learning rate; [`Error::Diverged`] if the loss
 /// stops being finite (a learning rate far too large).
-pub fn seed_example(config: &SeedConfig) -> Result<TrainReport> {
+pub fn article_run(config: &ArticleConfig) -> Result<TrainReport> {
     if config.epochs == 0 {
         return Err(Error::Empty("epochs must be > 0"));
     }
@@ -159,7 +162,7 @@ pub fn seed_example(config: &SeedConfig) -> Result<TrainReport> {
             limit: MAX_EPOCHS as u128,
         });
     }
-    let (data, mut model) = seed_start(config)?;
+    let (data, mut model) = article_start(config)?;
     let run = FitConfig {
         optimizer: OptimizerSpec::Adam {
             lr: config.lr,
@@ -167,7 +170,6 @@ pub fn seed_example(config: &SeedConfig) -> Result<TrainReport> {
         },
         epochs: config.epochs,
         regularization: Regularization::none(),
-        progress: false,
     };
     let acc0 = model.accuracy(&data.x, &data.y)?;
     let history = fit_with(&mut model, &data, None, &run, None)?;
@@ -188,13 +190,13 @@ pub fn seed_example(config: &SeedConfig) -> Result<TrainReport> {
     })
 }
 
-/// The data and the untrained model of [`seed_example`], drawn as it draws them from one
+/// The data and the untrained model of [`article_run`], drawn as it draws them from one
 /// seeded generator: the data first ([`random_classification`]), then the layer
 /// ([`Linear::new`]).
 ///
 /// # Errors
 /// As [`random_classification`] and [`Linear::new`].
-pub fn seed_start(config: &SeedConfig) -> Result<(Classification, SoftmaxClassifier)> {
+pub fn article_start(config: &ArticleConfig) -> Result<(Classification, SoftmaxClassifier)> {
     let mut r = rng(config.seed);
     let data = random_classification(config.n, config.features, config.classes, &mut r)?;
     let model = SoftmaxClassifier::new(Linear::new(config.features, config.classes, &mut r)?);
@@ -286,13 +288,20 @@ pub struct FitConfig {
     pub epochs: usize,
     /// The L1/L2 penalty added to the objective.
     pub regularization: Regularization,
-    /// Show a progress bar on stderr for runs of at least [`PROGRESS_EPOCHS`] epochs (hidden
-    /// when stderr is not a terminal).
-    pub progress: bool,
 }
 
-/// Runs this long (in epochs) get a progress bar when [`FitConfig::progress`] is on.
-pub const PROGRESS_EPOCHS: usize = 20_000;
+/// What [`fit_observed`] reports after each epoch.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Epoch {
+    /// Epochs done so far (1-based: 1 after the first).
+    pub done: usize,
+    /// The most epochs the run will do.
+    pub epochs: usize,
+    /// Mean training cross-entropy recorded at the start of this epoch (nats).
+    pub train_loss: f64,
+    /// Mean validation cross-entropy of this epoch, if there is a validation set (nats).
+    pub validation_loss: Option<f64>,
+}
 
 /// Full-batch training of `model` on `train` with `optimizer` for at most `epochs` epochs,
 /// recording the training and (if given) validation mean cross-entropy before each update.
@@ -320,9 +329,8 @@ pub fn fit(
         proximal_lr: None,
         epochs,
         regularization: &Regularization::none(),
-        progress: false,
     };
-    fit_loop(model, train, validation, run, early)
+    fit_loop(model, train, validation, run, early, &mut |_| {})
 }
 
 /// [`fit`] with an [`OptimizerSpec`] and a penalty: full-batch descent on
@@ -347,6 +355,21 @@ pub fn fit_with(
     config: &FitConfig,
     early: Option<&mut EarlyStopping>,
 ) -> Result<History> {
+    fit_observed(model, train, validation, config, early, &mut |_| {})
+}
+
+/// [`fit_with`], calling `observer` after every epoch (e.g. to draw a progress bar).
+///
+/// # Errors
+/// As [`fit_with`].
+pub fn fit_observed(
+    model: &mut SoftmaxClassifier,
+    train: &Classification,
+    validation: Option<&Classification>,
+    config: &FitConfig,
+    early: Option<&mut EarlyStopping>,
+    observer: &mut dyn FnMut(Epoch),
+) -> Result<History> {
     let reg = &config.regularization;
     let proximal = reg.mode() == L1Mode::Proximal && reg.l1() > 0.0;
     if proximal && !config.optimizer.is_plain_gradient_step() {
@@ -362,9 +385,8 @@ pub fn fit_with(
         proximal_lr: proximal.then(|| config.optimizer.lr()),
         epochs: config.epochs,
         regularization: reg,
-        progress: config.progress,
     };
-    fit_loop(model, train, validation, run, early)
+    fit_loop(model, train, validation, run, early, observer)
 }
 
 /// Split `data` into training and validation sets: `round(fraction·N)` rows chosen at random
@@ -420,21 +442,6 @@ struct Run<'a> {
     proximal_lr: Option<f64>,
     epochs: usize,
     regularization: &'a Regularization,
-    progress: bool,
-}
-
-fn progress_bar(epochs: usize, on: bool) -> ProgressBar {
-    if !on || epochs < PROGRESS_EPOCHS {
-        return ProgressBar::hidden();
-    }
-    // `ProgressBar::new` draws to stderr and is hidden when stderr is not a terminal.
-    let pb = ProgressBar::new(epochs as u64);
-    if let Ok(style) =
-        ProgressStyle::with_template("training {bar:40} {pos}/{len} epochs {elapsed} (eta {eta})")
-    {
-        pb.set_style(style);
-    }
-    pb
 }
 
 fn fit_loop(
@@ -443,13 +450,13 @@ fn fit_loop(
     validation: Option<&Classification>,
     run: Run<'_>,
     mut early: Option<&mut EarlyStopping>,
+    observer: &mut dyn FnMut(Epoch),
 ) -> Result<History> {
     let Run {
         optimizer,
         proximal_lr,
         epochs,
         regularization: reg,
-        progress,
     } = run;
     if epochs == 0 {
         return Err(Error::Empty("epochs must be > 0"));
@@ -466,7 +473,6 @@ fn fit_loop(
     }
     let opts = CrossEntropyOptions::default();
     let mut history = History::default();
-    let pb = progress_bar(epochs, progress);
     for epoch in 0..epochs {
         let (loss, mut g) = model
             .loss_and_grad(&train.x, Target::Indices(&train.y), &opts)
@@ -486,7 +492,6 @@ fn fit_loop(
                 if es.update(epoch, vl, &[l.weight.as_slice(), l.bias.as_slice()])? {
                     es.restore(&mut model.linear.parameters_mut())?;
                     history.stopped_at = Some(epoch + 1);
-                    pb.finish_and_clear();
                     return Ok(history);
                 }
             }
@@ -502,9 +507,13 @@ fn fit_loop(
         if let Some(lr) = proximal_lr {
             reg.proximal_step(&mut model.linear, lr)?;
         }
-        pb.inc(1);
+        observer(Epoch {
+            done: epoch + 1,
+            epochs,
+            train_loss: history.train[epoch],
+            validation_loss: history.validation.get(epoch).copied(),
+        });
     }
-    pb.finish_and_clear();
     if let Some(es) = early {
         es.restore(&mut model.linear.parameters_mut())?;
     }

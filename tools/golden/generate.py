@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Golden fixtures from real PyTorch for ce-mle (GitHub issue 3).
+"""Golden fixtures from real PyTorch for ce-mle.
 
 Writes, relative to the repository root:
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Hard cases for the accuracy of ce-mle's softmax family and losses (GitHub issue 5).
+"""Hard cases for the accuracy of ce-mle's softmax family and losses .
 
 Writes tests/fixtures/precise_hard.json: for each hard case (near-ties, spreads of 1e300,
 1e8 vs 1e8 + 1, C = 2 with [30, 0] and [0, -40], C = 50000 with one dominant logit and with
@@ -253,7 +253,7 @@ def rle(values):
 
 
 def expand(segments):
-    """The float64 logits of a row, exactly as tests/ulp.rs expands them."""
+    """The float64 logits of a row, exactly as book/tests/ulp.rs expands them."""
     xs = []
     for s in segments:
         if isinstance(s, dict):

@@ -1,0 +1,574 @@
+//! MathML that survives Markdown and displays in browsers: the preprocessor that runs after
+//! KaTeX ([`MathMlFixup`], [`fix_mathml`]).
+//!
+//! The books ask KaTeX for MathML without a stylesheet (`output = "mathml"`, `no-css = true` in
+//! `book.toml`): no CDN, no fonts shipped. Two traps of that route are fixed here: KaTeX's
+//! `<annotation>` holds raw TeX whose `_` and `*` Markdown would turn into emphasis, and
+//! Chromium honours only `mathvariant="normal"`, so `\mathbb`, `\mathbf`, `\mathcal` letters
+//! are mapped to their Unicode code points. A formula KaTeX could not parse (left as `$…$`)
+//! fails the build.
+
+use std::fmt::Write as _;
+
+use mdbook_driver::book::Book;
+use mdbook_katex::scan::{Delimiter, Event as ScanEvent, Scan};
+use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
+
+use crate::error::{Error, Result};
+
+/// Name under which [`MathMlFixup`] registers (it runs after KaTeX).
+pub const FIXUP_NAME: &str = "ce-mle-mathml";
+
+fn book_err(what: impl std::fmt::Display) -> Error {
+    Error::Book(what.to_string())
+}
+
+/// Preprocessor that runs after KaTeX and applies [`fix_mathml`] to every chapter, for the
+/// `html` renderer only. [`crate::render::BookMath`] runs it after KaTeX; its name is
+/// [`FIXUP_NAME`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MathMlFixup;
+
+impl Preprocessor for MathMlFixup {
+    fn name(&self) -> &str {
+        FIXUP_NAME
+    }
+
+    fn run(
+        &self,
+        _ctx: &PreprocessorContext,
+        mut book: Book,
+    ) -> mdbook_preprocessor::errors::Result<Book> {
+        let mut failures = Vec::new();
+        book.for_each_chapter_mut(|ch| match fix_mathml(&ch.content) {
+            Ok(fixed) => ch.content = fixed,
+            Err(e) => failures.push(format!("chapter {:?}: {e}", ch.name)),
+        });
+        if failures.is_empty() {
+            Ok(book)
+        } else {
+            Err(mdbook_preprocessor::errors::Error::msg(failures.join("\n")))
+        }
+    }
+
+    fn supports_renderer(&self, renderer: &str) -> mdbook_preprocessor::errors::Result<bool> {
+        Ok(renderer == "html")
+    }
+}
+
+const MATH_OPEN: &str = "<math xmlns=\"http://www.w3.org/1998/Math/MathML\"";
+const MATH_CLOSE: &str = "</math>";
+
+/// Make KaTeX's MathML output safe for Markdown and for browsers; refuse what would not
+/// display.
+///
+/// 1. **Unrendered math.** Any `$…$` or `$$…$$` still present (KaTeX keeps the TeX when it
+///    cannot parse it, and only logs from a worker thread) is an error.
+/// 2. **HTML output.** KaTeX's HTML output (`class="katex-html"`) needs its stylesheet and
+///    fonts from a CDN: an error (set `output = "mathml"` and `no-css = true`).
+/// 3. **Markdown inside MathML.** mdBook parses the text between MathML tags as Markdown, so
+///    `_` and `*` in KaTeX's `<annotation>` (the raw TeX) start emphasis, the TeX leaks onto
+///    the page and neighbouring text vanishes. Every ASCII punctuation character in the text
+///    of a `<math>` element becomes a numeric character reference (`_` → `&#95;`), which the
+///    browser reads back as the same character.
+/// 4. **`mathvariant`.** Chromium honours only `mathvariant="normal"`. Letters and digits
+///    under `double-struck`, `bold`, `italic`, `bold-italic`, `script`, `bold-script`,
+///    `fraktur`, `bold-fraktur`, `sans-serif`, `bold-sans-serif` or `monospace` (what
+///    `\mathbb`, `\mathbf`, `\mathcal`, … produce) are replaced by their Unicode
+///    mathematical alphanumeric symbols (ℝ, 𝐱, 𝒞) and the attribute is dropped.
+/// 5. **Operator names.** `\log p` gets TeX's thin space between `log` and `p`, which
+///    MathML Core's spacing of the function-application operator U+2061 leaves out.
+///
+/// # Errors
+/// [`Error::Book`] for 1 and 2, for an unknown `mathvariant`, for a character that variant
+/// cannot map (e.g. `\mathbb{α}`: write the Unicode character instead), and for a `<math>`
+/// element that is not closed.
+pub fn fix_mathml(content: &str) -> Result<String> {
+    check_rendered(content)?;
+    if content.contains("class=\"katex-html\"") {
+        return Err(book_err(
+            "KaTeX produced HTML output, which needs its CDN stylesheet and fonts; set \
+             output = \"mathml\" and no-css = true under [preprocessor.katex]",
+        ));
+    }
+    let mut out = String::with_capacity(content.len() + content.len() / 8);
+    let mut rest = content;
+    while let Some(start) = rest.find(MATH_OPEN) {
+        out.push_str(&rest[..start]);
+        let after = &rest[start..];
+        let end = after
+            .find(MATH_CLOSE)
+            .ok_or_else(|| book_err("a <math> element is not closed"))?
+            + MATH_CLOSE.len();
+        let mut element = String::with_capacity(end + 32);
+        fix_math_element(&after[..end], &mut element)?;
+        out.push_str(&mark_prefix_signs(&space_function_application(&element)));
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// TeX's rule for signs: a `−` or `+` that starts a list, or follows an opening bracket, a
+/// comma, a relation or another operator, is a unary sign and gets no space around it.
+/// KaTeX writes every sign as `<mo>−</mo>`, and MathML Core infers the prefix form only for
+/// the first child of a row, so `(−0.4, −1.4)` would render as `( − 0.4, − 1.4)`: such signs
+/// get `form="prefix"`.
+fn mark_prefix_signs(math: &str) -> String {
+    const SIGNS: [&str; 2] = ["<mo>\u{2212}</mo>", "<mo>+</mo>"];
+    let mut out = String::with_capacity(math.len() + 64);
+    let mut rest = math;
+    loop {
+        let next = SIGNS
+            .iter()
+            .filter_map(|s| rest.find(s).map(|i| (i, *s)))
+            .min_by_key(|&(i, _)| i);
+        let Some((i, sign)) = next else {
+            out.push_str(rest);
+            return out;
+        };
+        out.push_str(&rest[..i]);
+        if unary_sign_context(&out) {
+            out.push_str(&sign.replacen("<mo>", "<mo form=\"prefix\">", 1));
+        } else {
+            out.push_str(sign);
+        }
+        rest = &rest[i + sign.len()..];
+    }
+}
+
+/// Whether a sign after `before` (the MathML so far) is unary: it follows an opening tag
+/// (first child) or an operator other than a closing bracket or a postfix one.
+fn unary_sign_context(before: &str) -> bool {
+    let Some(b) = before.strip_suffix("</mo>") else {
+        // After a tag: an opening tag means the sign is the first child.
+        return before.ends_with('>')
+            && before
+                .rfind('<')
+                .is_some_and(|k| !before[k..].starts_with("</"));
+    };
+    let content = b.rfind('>').map_or("", |k| &b[k + 1..]);
+    !matches!(
+        content,
+        ")" | "]" | "}" | "|" | "‖" | "⟩" | "!" | "′" | "&#41;" | "&#93;" | "&#125;" | "&#124;"
+    )
+}
+
+const APPLY: &str = "<mo>\u{2061}</mo>";
+const APPLY_SPACED: &str = "<mo rspace=\"0.1667em\">\u{2061}</mo>";
+
+const THIN_SPACE: &str = "<mspace width=\"0.1667em\"></mspace>";
+
+/// TeX's spacing around operator names such as `\log`, which MathML Core leaves out.
+///
+/// KaTeX writes `\log p` as `<mi>log</mi><mo>U+2061</mo><mi>p</mi>`; MathML Core spaces the
+/// invisible function-application operator U+2061 by 0 and puts no space around an `<mi>`,
+/// so `p(x)\log q` would render as `p(x)logq`. TeX puts a thin space on each side of the
+/// name, except after an operator or an opening bracket and before an operator or a
+/// bracket (`\log(p)`, `-\log p`). This restores the right-hand space with `rspace` on
+/// U+2061 and the left-hand one with an `<mspace>` before the name.
+fn space_function_application(math: &str) -> String {
+    let mut out = String::with_capacity(math.len() + 64);
+    let mut rest = math;
+    while let Some(i) = rest.find(APPLY) {
+        let before = &rest[..i];
+        rest = &rest[i + APPLY.len()..];
+        // `<mi>name</mi>` just before U+2061: maybe a thin space in front of it.
+        match operator_name_start(before) {
+            Some(m) if needs_space_after(&format!("{out}{}", &before[..m])) => {
+                out.push_str(&before[..m]);
+                out.push_str(THIN_SPACE);
+                out.push_str(&before[m..]);
+            }
+            _ => out.push_str(before),
+        }
+        let next_is_operator = rest.starts_with("<mo") || rest.starts_with("</");
+        out.push_str(if next_is_operator {
+            APPLY
+        } else {
+            APPLY_SPACED
+        });
+        // `\max_\theta L`: the name ends the base of a script element; the space goes
+        // after the whole element.
+        if let Some(k) = end_of_scripted_base(rest) {
+            out.push_str(&rest[..k]);
+            if !rest[k..].starts_with("<mo") && !rest[k..].starts_with("</") {
+                out.push_str(THIN_SPACE);
+            }
+            rest = &rest[k..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// If `rest` closes the base row of a script element (`</mrow>` then the scripts, then
+/// `</msub>`, `</munder>`, …), the length of that stretch.
+fn end_of_scripted_base(rest: &str) -> Option<usize> {
+    let mut k = rest.strip_prefix("</mrow>").map(|_| "</mrow>".len())?;
+    while !rest[k..].starts_with("</") {
+        k += element_len(&rest[k..])?;
+    }
+    [
+        "</msub>",
+        "</msup>",
+        "</msubsup>",
+        "</munder>",
+        "</mover>",
+        "</munderover>",
+    ]
+    .iter()
+    .find(|close| rest[k..].starts_with(*close))
+    .map(|close| k + close.len())
+}
+
+/// Length of the complete element (`<x …>…</x>` or `<x …/>`) at the start of `s`.
+fn element_len(s: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut i = 0;
+    loop {
+        let lt = i + s[i..].find('<')?;
+        if depth == 0 && lt != i {
+            return None; // text, not an element
+        }
+        let gt = lt + s[lt..].find('>')? + 1;
+        let tag = &s[lt..gt];
+        if tag.starts_with("</") {
+            depth = depth.checked_sub(1)?;
+        } else if !tag.ends_with("/>") {
+            depth += 1;
+        }
+        i = gt;
+        if depth == 0 {
+            return Some(i);
+        }
+    }
+}
+
+/// Where the `<mi …>name</mi>` that `math` ends with starts, if it ends with one.
+fn operator_name_start(math: &str) -> Option<usize> {
+    let body = math.strip_suffix("</mi>")?;
+    let open_end = body.rfind('>')?;
+    let open_start = body[..open_end].rfind('<')?;
+    let tag = &body[open_start..=open_end];
+    let is_mi = tag == "<mi>" || tag.starts_with("<mi ");
+    (is_mi && !body[open_end + 1..].contains('<')).then_some(open_start)
+}
+
+/// Whether TeX puts a thin space between what `math` (already escaped) ends with and an
+/// operator name: after an ordinary element or a closing bracket, not after another
+/// operator, an opening bracket, or the start of a row.
+fn needs_space_after(math: &str) -> bool {
+    if let Some(body) = math.strip_suffix("</mo>") {
+        let op = body.rfind('>').map_or("", |o| &body[o + 1..]);
+        // `)`, `]`, `}`, `|` as escaped by `escape_math_text`, and ‖ ⟩ as they are.
+        return ["&#41;", "&#93;", "&#125;", "&#124;", "\u{2225}", "\u{27e9}"].contains(&op);
+    }
+    // After a start tag (`<mrow>`, `<semantics>`) the name opens its row.
+    math.rfind('<').is_none_or(|i| math[i..].starts_with("</"))
+}
+
+/// Refuse math delimiters left in `content` after KaTeX.
+fn check_rendered(content: &str) -> Result<()> {
+    let block = Delimiter::same("$$".into());
+    let inline = Delimiter::same("$".into());
+    let mut begin = 0;
+    for event in Scan::new(content, &block, &inline) {
+        match event {
+            ScanEvent::Begin(b) => begin = b,
+            ScanEvent::InlineEnd(end) | ScanEvent::BlockEnd(end) => {
+                let tex: String = content[begin..end].chars().take(80).collect();
+                return Err(book_err(format!(
+                    "KaTeX left this formula unrendered (a TeX error?): `{tex}`"
+                )));
+            }
+            ScanEvent::TextEnd(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// Rewrite one `<math …>…</math>` element (tags and text) into `out`.
+fn fix_math_element(math: &str, out: &mut String) -> Result<()> {
+    // The mathvariant in force for each open element (inherited from the parent).
+    let mut variants: Vec<Option<&str>> = Vec::new();
+    let mut rest = math;
+    while !rest.is_empty() {
+        if rest.starts_with('<') {
+            let end = rest
+                .find('>')
+                .ok_or_else(|| book_err("a MathML tag is not closed"))?;
+            let tag = &rest[..=end];
+            rest = &rest[end + 1..];
+            if tag.starts_with("</") {
+                variants.pop();
+                out.push_str(tag);
+                continue;
+            }
+            let self_closing = tag.ends_with("/>");
+            let own = attribute(tag, "mathvariant");
+            let inherited = variants.last().copied().flatten();
+            let variant = match own {
+                Some("normal") => None,
+                Some(v) => {
+                    if !VARIANTS.iter().any(|(name, _)| *name == v) {
+                        return Err(book_err(format!(
+                            "mathvariant=\"{v}\" does not display in Chromium and has no \
+                             Unicode mapping here; write the symbol as a Unicode character"
+                        )));
+                    }
+                    Some(v)
+                }
+                None => inherited,
+            };
+            match own {
+                Some(v) if v != "normal" => out.push_str(&remove_attribute(tag, "mathvariant")),
+                _ => out.push_str(tag),
+            }
+            if !self_closing {
+                variants.push(variant);
+            }
+        } else {
+            let end = rest.find('<').unwrap_or(rest.len());
+            escape_math_text(&rest[..end], variants.last().copied().flatten(), out)?;
+            rest = &rest[end..];
+        }
+    }
+    Ok(())
+}
+
+/// The value of `name="…"` in an opening tag.
+fn attribute<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+    let key = format!(" {name}=\"");
+    let start = tag.find(&key)? + key.len();
+    let len = tag[start..].find('"')?;
+    Some(&tag[start..start + len])
+}
+
+fn remove_attribute(tag: &str, name: &str) -> String {
+    let key = format!(" {name}=\"");
+    match tag.find(&key) {
+        Some(start) => {
+            let value_start = start + key.len();
+            match tag[value_start..].find('"') {
+                Some(len) => format!("{}{}", &tag[..start], &tag[value_start + len + 1..]),
+                None => tag.to_owned(),
+            }
+        }
+        None => tag.to_owned(),
+    }
+}
+
+/// Text of a MathML element: entity references are copied as they are, ASCII punctuation
+/// becomes `&#N;`, and letters and digits are mapped to `variant`'s Unicode symbols.
+fn escape_math_text(text: &str, variant: Option<&str>, out: &mut String) -> Result<()> {
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let entity_len = (c == '&')
+            .then(|| text[i..].find(';'))
+            .flatten()
+            .filter(|&l| {
+                text[i + 1..i + l]
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '#')
+            });
+        if let Some(len) = entity_len {
+            out.push_str(&text[i..=i + len]);
+            while chars.peek().is_some_and(|&(j, _)| j <= i + len) {
+                chars.next();
+            }
+            continue;
+        }
+        if c.is_ascii_punctuation() {
+            let _ = write!(out, "&#{};", u32::from(c));
+            continue;
+        }
+        match variant {
+            Some(v) if !c.is_whitespace() => {
+                out.push(map_variant(v, c).ok_or_else(|| {
+                    book_err(format!(
+                        "no Unicode {v} form of {c:?} here; write the symbol as a Unicode \
+                         character instead of using a math-alphabet macro"
+                    ))
+                })?);
+            }
+            _ => out.push(c),
+        }
+    }
+    Ok(())
+}
+
+/// Code points of `A`, `a` and `0` in one style of the Mathematical Alphanumeric Symbols
+/// block (`None`: the style has no digits).
+type Alphabet = (u32, u32, Option<u32>);
+
+/// The styles [`fix_mathml`] maps, by `mathvariant` name.
+const VARIANTS: [(&str, Alphabet); 11] = [
+    ("bold", (0x1D400, 0x1D41A, Some(0x1D7CE))),
+    ("italic", (0x1D434, 0x1D44E, None)),
+    ("bold-italic", (0x1D468, 0x1D482, None)),
+    ("script", (0x1D49C, 0x1D4B6, None)),
+    ("bold-script", (0x1D4D0, 0x1D4EA, None)),
+    ("fraktur", (0x1D504, 0x1D51E, None)),
+    ("double-struck", (0x1D538, 0x1D552, Some(0x1D7D8))),
+    ("bold-fraktur", (0x1D56C, 0x1D586, None)),
+    ("sans-serif", (0x1D5A0, 0x1D5BA, Some(0x1D7E2))),
+    ("bold-sans-serif", (0x1D5D4, 0x1D5EE, Some(0x1D7EC))),
+    ("monospace", (0x1D670, 0x1D68A, Some(0x1D7F6))),
+];
+
+/// Letters that Unicode encodes in the Letterlike Symbols block, leaving holes in the
+/// Mathematical Alphanumeric Symbols block.
+const HOLES: [(&str, char, char); 24] = [
+    ("italic", 'h', 'ℎ'),
+    ("script", 'B', 'ℬ'),
+    ("script", 'E', 'ℰ'),
+    ("script", 'F', 'ℱ'),
+    ("script", 'H', 'ℋ'),
+    ("script", 'I', 'ℐ'),
+    ("script", 'L', 'ℒ'),
+    ("script", 'M', 'ℳ'),
+    ("script", 'R', 'ℛ'),
+    ("script", 'e', 'ℯ'),
+    ("script", 'g', 'ℊ'),
+    ("script", 'o', 'ℴ'),
+    ("fraktur", 'C', 'ℭ'),
+    ("fraktur", 'H', 'ℌ'),
+    ("fraktur", 'I', 'ℑ'),
+    ("fraktur", 'R', 'ℜ'),
+    ("fraktur", 'Z', 'ℨ'),
+    ("double-struck", 'C', 'ℂ'),
+    ("double-struck", 'H', 'ℍ'),
+    ("double-struck", 'N', 'ℕ'),
+    ("double-struck", 'P', 'ℙ'),
+    ("double-struck", 'Q', 'ℚ'),
+    ("double-struck", 'R', 'ℝ'),
+    ("double-struck", 'Z', 'ℤ'),
+];
+
+/// The Unicode mathematical alphanumeric symbol for `c` in `variant`, if there is one.
+fn map_variant(variant: &str, c: char) -> Option<char> {
+    if let Some(&(_, _, mapped)) = HOLES
+        .iter()
+        .find(|(v, from, _)| *v == variant && *from == c)
+    {
+        return Some(mapped);
+    }
+    let &(_, (upper, lower, digit)) = VARIANTS.iter().find(|(v, _)| *v == variant)?;
+    let code = match c {
+        'A'..='Z' => upper + (c as u32 - 'A' as u32),
+        'a'..='z' => lower + (c as u32 - 'a' as u32),
+        '0'..='9' => digit? + (c as u32 - '0' as u32),
+        _ => return None,
+    };
+    char::from_u32(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unary_signs_get_the_prefix_form_and_binary_ones_do_not() {
+        let m = "<math><mrow><mo>\u{2212}</mo><mi>x</mi><mo>=</mo><mo>\u{2212}</mo><mn>1</mn><mo>\u{2212}</mo><mo stretchy=\"false\">(</mo><mo>+</mo><mn>2</mn><mo separator=\"true\">,</mo><mo>\u{2212}</mo><mn>3</mn><mo stretchy=\"false\">)</mo><mo>\u{2212}</mo><msub><mi>z</mi><mi>k</mi></msub><mo>+</mo><mi>y</mi></mrow></math>";
+        let f = mark_prefix_signs(m);
+        let prefix = "<mo form=\"prefix\">";
+        // −x, = −1, ( +2, , −3 are unary; 1 − (, ) − z and z + y are binary.
+        assert_eq!(f.matches(prefix).count(), 4, "{f}");
+        assert!(
+            f.starts_with(&format!("<math><mrow>{prefix}\u{2212}</mo><mi>x</mi>")),
+            "{f}"
+        );
+        assert!(f.contains("<mn>1</mn><mo>\u{2212}</mo><mo stretchy"), "{f}");
+        assert!(f.contains(")</mo><mo>\u{2212}</mo><msub>"), "{f}");
+        assert!(f.contains("</msub><mo>+</mo><mi>y</mi>"), "{f}");
+    }
+
+    #[test]
+    fn annotation_text_is_escaped() {
+        let s = "x <math xmlns=\"http://www.w3.org/1998/Math/MathML\"><semantics><msub><mi>q</mi><mi>j</mi></msub><annotation encoding=\"application/x-tex\">q_j * p_i &lt; 1</annotation></semantics></math> y_z";
+        let f = fix_mathml(s).unwrap();
+        assert!(f.contains("q&#95;j &#42; p&#95;i &lt; 1"), "{f}");
+        assert!(f.ends_with(" y_z"), "text outside math untouched: {f}");
+        assert!(f.contains("<annotation encoding=\"application/x-tex\">"));
+    }
+
+    #[test]
+    fn operator_names_get_a_thin_space() {
+        let s = "<math xmlns=\"http://www.w3.org/1998/Math/MathML\"><mi>log</mi><mo>\u{2061}</mo><mi>p</mi><mi>log</mi><mo>\u{2061}</mo><mo stretchy=\"false\">(</mo></math>";
+        let f = fix_mathml(s).unwrap();
+        assert!(
+            f.contains("<mi>log</mi><mo rspace=\"0.1667em\">\u{2061}</mo><mi>p</mi>"),
+            "{f}"
+        );
+        assert!(
+            f.contains("<mi>log</mi><mo>\u{2061}</mo><mo stretchy=\"false\">"),
+            "{f}"
+        );
+        // Thin space before the name after an ordinary element or a closing bracket ...
+        let s = "<math xmlns=\"http://www.w3.org/1998/Math/MathML\"><mrow><mi>p</mi><mo>)</mo><mi>log</mi><mo>\u{2061}</mo><mi>q</mi><mi>x</mi><mi>log</mi><mo>\u{2061}</mo><mi>q</mi></mrow></math>";
+        let f = fix_mathml(s).unwrap();
+        let spaced = "<mspace width=\"0.1667em\"></mspace><mi>log</mi>";
+        assert!(f.contains(&format!("<mo>&#41;</mo>{spaced}")), "{f}");
+        assert!(f.contains(&format!("<mi>x</mi>{spaced}")), "{f}");
+        // The name is the element right before U+2061, attributes and all.
+        let s = "<math xmlns=\"http://www.w3.org/1998/Math/MathML\"><mrow><msub><mi>q</mi><mi>i</mi></msub><mo>=</mo><mi mathvariant=\"normal\">softmax</mi><mo>\u{2061}</mo><mo>(</mo><mi>z</mi><mo>)</mo><mi mathvariant=\"normal\">softmax</mi><mo>\u{2061}</mo><mi>z</mi></mrow></math>";
+        let f = fix_mathml(s).unwrap();
+        assert!(
+            f.contains("<msub><mi>q</mi><mi>i</mi></msub><mo>&#61;</mo><mi mathvariant"),
+            "{f}"
+        );
+        assert!(f.contains("<mo>&#41;</mo><mspace width=\"0.1667em\"></mspace><mi mathvariant=\"normal\">softmax"), "{f}");
+        // ... but not after an operator, nor at the start of a row, nor at the end.
+        let s = "<math xmlns=\"http://www.w3.org/1998/Math/MathML\"><mrow><mi>log</mi><mo>\u{2061}</mo></mrow><mo>−</mo><mi>log</mi><mo>\u{2061}</mo><mi>p</mi><mo>(</mo><mi>log</mi><mo>\u{2061}</mo></math>";
+        let f = fix_mathml(s).unwrap();
+        assert!(!f.contains("mspace"), "{f}");
+        assert!(
+            f.contains("<mrow><mi>log</mi><mo>\u{2061}</mo></mrow>"),
+            "{f}"
+        );
+    }
+
+    #[test]
+    fn scripted_operator_names_get_a_thin_space_after_the_scripts() {
+        let s = "<math xmlns=\"http://www.w3.org/1998/Math/MathML\"><mrow><mi>arg</mi><mo>\u{2061}</mo><msub><mrow><mi>max</mi><mo>\u{2061}</mo></mrow><mrow><mi>θ</mi><mn>1</mn></mrow></msub><mi>L</mi><msub><mrow><mi>min</mi><mo>\u{2061}</mo></mrow><mi>k</mi></msub><mo>(</mo></mrow></math>";
+        let f = fix_mathml(s).unwrap();
+        assert!(
+            f.contains("<mn>1</mn></mrow></msub><mspace width=\"0.1667em\"></mspace><mi>L</mi>"),
+            "{f}"
+        );
+        assert!(f.contains("<mi>k</mi></msub><mo>&#40;"), "{f}");
+        assert_eq!(element_len("<a><b>x</b></a>tail"), Some(15));
+        assert_eq!(element_len("<c/>tail"), Some(4));
+        assert_eq!(element_len("text<a/>"), None);
+        assert_eq!(element_len("<a><b>"), None);
+    }
+
+    #[test]
+    fn variants_map_to_unicode() {
+        let s = "<math xmlns=\"http://www.w3.org/1998/Math/MathML\"><mi mathvariant=\"double-struck\">R</mi><mi mathvariant=\"bold\">x</mi><mrow><mi mathvariant=\"script\">L</mi></mrow><mi mathvariant=\"normal\">Γ</mi></math>";
+        let f = fix_mathml(s).unwrap();
+        assert!(f.contains("<mi>ℝ</mi><mi>𝐱</mi>"), "{f}");
+        assert!(f.contains("<mi>ℒ</mi>"), "{f}");
+        assert!(f.contains("<mi mathvariant=\"normal\">Γ</mi>"), "{f}");
+        assert_eq!(map_variant("double-struck", '1'), Some('𝟙'));
+        assert_eq!(map_variant("script", 'C'), Some('𝒞'));
+        assert_eq!(map_variant("italic", 'h'), Some('ℎ'));
+    }
+
+    #[test]
+    fn unmappable_variant_fails() {
+        let s = "<math xmlns=\"http://www.w3.org/1998/Math/MathML\"><mi mathvariant=\"double-struck\">α</mi></math>";
+        assert!(matches!(fix_mathml(s), Err(Error::Book(_))));
+        let s = "<math xmlns=\"http://www.w3.org/1998/Math/MathML\"><mi mathvariant=\"tailed\">a</mi></math>";
+        assert!(matches!(fix_mathml(s), Err(Error::Book(_))));
+    }
+
+    #[test]
+    fn leftover_tex_fails() {
+        assert!(fix_mathml("text $\\frac{1$ more").is_err());
+        assert!(fix_mathml("a\n$$\nx^\n$$\n").is_err());
+        assert!(fix_mathml("code `$x$` is fine").is_ok());
+        assert!(fix_mathml("<span class=\"katex-html\">").is_err());
+    }
+}

@@ -1,0 +1,252 @@
+//! The book, built and tested in-process (`ce_mle_book::render`): its snippets compile and pass,
+//! both languages build with no mdBook warning, a broken book is refused, the generated
+//! numbers are up to date, and every include points at something that exists.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use ce_mle_book::paths::{LANGUAGES, book_root};
+use ce_mle_book::{Error, generated, includes, render};
+
+#[test]
+fn book_snippets_pass_mdbook_test() {
+    let start = Instant::now();
+    if let Err(e) = render::test_books(&["zh"]) {
+        panic!("mdbook test failed (rustdoc's output is above):\n{e}");
+    }
+    eprintln!("test_books: {:.2?}", start.elapsed());
+}
+
+/// The text of every `<math>…</math>` element of an HTML page.
+fn math_elements(html: &str) -> Vec<&str> {
+    let mut found = Vec::new();
+    let mut rest = html;
+    while let Some(start) = rest.find("<math") {
+        let Some(len) = rest[start..].find("</math>") else {
+            panic!("unclosed <math> element");
+        };
+        found.push(&rest[start..start + len]);
+        rest = &rest[start + len..];
+    }
+    found
+}
+
+/// Both books, built once by the command a reader runs (`ce-mle book build --out DIR`, DIR
+/// relative to the current directory): no mdBook warning (the command fails on any), every
+/// formula rendered to MathML that Markdown did not touch, no CDN.
+#[test]
+fn books_build_without_warnings_and_render_math() {
+    let dir = tempfile::tempdir().unwrap();
+    let start = Instant::now();
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_ce-mle"))
+        .args(["book", "build", "--out", "rel-books"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    eprintln!("ce-mle book build: {:.2?}", start.elapsed());
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let out = dir.path().join("rel-books");
+    let index: Vec<PathBuf> = LANGUAGES
+        .iter()
+        .map(|lang| out.join(lang).join("index.html"))
+        .collect();
+    for lang in LANGUAGES {
+        // Never inside the book's sources (where mdBook would put a relative build-dir).
+        let stray = book_root().join(lang).join("rel-books");
+        assert!(!stray.exists(), "{}", stray.display());
+    }
+    for (lang, index) in LANGUAGES.iter().zip(&index) {
+        assert!(index.is_file(), "{}", index.display());
+        let page = out.join(lang).join("equivalence.html");
+        let html = std::fs::read_to_string(&page).unwrap_or_else(|e| panic!("{page:?}: {e}"));
+        assert!(
+            html.contains(&format!("lang=\"{lang}\"")),
+            "{page:?} does not declare its language"
+        );
+        let maths = math_elements(&html);
+        assert!(maths.len() > 20, "{page:?}: only {} formulas", maths.len());
+        for m in &maths {
+            // Markdown must not have touched the formulas (the annotation trap of
+            // `ce_mle_book::mathml`) ...
+            for tag in ["<em>", "<strong>", "<code>", "<a "] {
+                assert!(!m.contains(tag), "{page:?}: Markdown inside MathML: {m}");
+            }
+            // ... and no letter may rely on a mathvariant Chromium ignores (its second trap).
+            if let Some(i) = m.find("mathvariant=\"") {
+                assert!(
+                    m[i..].starts_with("mathvariant=\"normal\""),
+                    "{page:?}: {m}"
+                );
+            }
+        }
+        let text_outside_code = html
+            .split("<pre>")
+            .map(|s| s.split("</pre>").last().unwrap_or(""))
+            .collect::<String>();
+        assert!(
+            !text_outside_code.contains("$$"),
+            "{page:?}: raw TeX left on the page"
+        );
+        assert!(!html.contains("cdn.jsdelivr"), "{page:?} links a CDN");
+    }
+}
+
+/// A minimal book in a temporary directory with `chapter` as its only chapter.
+fn scratch_book(chapter: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("src")).expect("mkdir");
+    std::fs::write(
+        root.join("book.toml"),
+        "[book]\ntitle = \"scratch\"\n\n[rust]\nedition = \"2024\"\n\n\
+         [preprocessor.katex]\nafter = [\"links\"]\noutput = \"mathml\"\nno-css = true\n\
+         optional = true\nrenderers = [\"html\"]\n",
+    )
+    .expect("book.toml");
+    std::fs::write(
+        root.join("src/SUMMARY.md"),
+        "# Summary\n\n- [Chapter](chapter.md)\n",
+    )
+    .expect("SUMMARY.md");
+    std::fs::write(root.join("src/chapter.md"), chapter).expect("chapter.md");
+    dir
+}
+
+/// Build [`scratch_book`]; on success, the page's HTML.
+fn build_scratch(chapter: &str) -> Result<String, Error> {
+    let dir = scratch_book(chapter);
+    let out = dir.path().join("out");
+    render::build_book(dir.path(), &out)?;
+    let page = out.join("chapter.html");
+    Ok(std::fs::read_to_string(&page).unwrap_or_else(|e| panic!("{page:?}: {e}")))
+}
+
+#[test]
+fn scratch_book_builds() {
+    let html = build_scratch("# Chapter\n\nFine: $q_j = e^{z_j} / \\sum_k e^{z_k}$ and *x*.\n")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(html.contains("<math"), "{html}");
+    assert!(
+        html.contains("<em>x</em>"),
+        "prose keeps its Markdown: {html}"
+    );
+}
+
+#[test]
+fn missing_include_fails_the_build() {
+    let err = build_scratch("# Chapter\n\n{{#include does-not-exist.md}}\n")
+        .expect_err("mdBook only logs a missing include; the build must fail");
+    let Error::Book(msg) = err else {
+        panic!("expected Error::Book, got {err:?}")
+    };
+    assert!(msg.contains("does-not-exist.md"), "{msg}");
+}
+
+#[test]
+fn missing_image_fails_the_build() {
+    let err = build_scratch("# Chapter\n\n![a figure](figures/does-not-exist.en.svg)\n")
+        .expect_err("mdBook copies only files under src/; a missing image must fail the build");
+    assert!(
+        matches!(&err, Error::Book(m) if m.contains("figures/does-not-exist.en.svg")),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn images_under_src_are_copied_and_accepted() {
+    let dir = scratch_book("# Chapter\n\n![a figure](figures/f.en.svg)\n");
+    let figures = dir.path().join("src/figures");
+    std::fs::create_dir_all(&figures).expect("mkdir");
+    std::fs::write(
+        figures.join("f.en.svg"),
+        "<svg xmlns=\"http://www.w3.org/2000/svg\"/>",
+    )
+    .expect("svg");
+    let out = dir.path().join("out");
+    render::build_book(dir.path(), &out).unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.join("figures/f.en.svg").is_file());
+}
+
+#[test]
+fn unrendered_math_fails_the_build() {
+    let err = build_scratch("# Chapter\n\nBroken: $\\frac{1$.\n").expect_err("bad TeX");
+    assert!(
+        matches!(&err, Error::Book(m) if m.contains("unrendered")),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn failing_snippet_fails_mdbook_test() {
+    let dir = scratch_book("# Chapter\n\n```rust\nassert_eq!(1 + 1, 3);\n```\n");
+    let empty = tempfile::tempdir().expect("temp dir");
+    let err = render::test_book(dir.path(), empty.path()).expect_err("a failing snippet");
+    assert!(matches!(err, Error::Book(_)), "{err:?}");
+}
+
+#[test]
+fn generated_outputs_are_up_to_date() {
+    let update = std::env::var("UPDATE_BOOK_OUTPUTS").is_ok_and(|v| !v.is_empty() && v != "0");
+    let stale = generated::check_generated_outputs(update).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        stale.is_empty(),
+        "book/generated/ differs from what the code computes now: {stale:?} (changed, missing, \
+         or no longer generated). Run `UPDATE_BOOK_OUTPUTS=1 cargo test`, then read the diff \
+         of book/generated/ and the prose that quotes those numbers."
+    );
+}
+
+/// Every Markdown file of both books.
+fn book_pages() -> Vec<PathBuf> {
+    let mut pages = Vec::new();
+    for lang in LANGUAGES {
+        let src = book_root().join(lang).join("src");
+        for entry in std::fs::read_dir(&src).unwrap_or_else(|e| panic!("{src:?}: {e}")) {
+            let path = entry.expect("dir entry").path();
+            if path.extension().is_some_and(|e| e == "md") {
+                pages.push(path);
+            }
+        }
+    }
+    pages.sort();
+    pages
+}
+
+fn anchor_exists(text: &str, anchor: &str) -> bool {
+    let names = |marker: &str| {
+        text.lines()
+            .filter_map(move |l| l.split_once(marker))
+            .filter_map(|(_, rest)| rest.split_whitespace().next())
+            .any(|name| name == anchor)
+    };
+    names("ANCHOR: ") && names("ANCHOR_END: ")
+}
+
+#[test]
+fn every_include_exists() {
+    let mut checked = 0;
+    for page in book_pages() {
+        let text = std::fs::read_to_string(&page).expect("page");
+        let dir = page.parent().unwrap_or(Path::new("."));
+        for inc in includes::include_directives(&text) {
+            let (directive, path) = (&inc.directive, &inc.path);
+            let target = dir.join(path);
+            let content = std::fs::read_to_string(&target).unwrap_or_else(|e| {
+                panic!("{page:?}: {{{{#{directive} {path}}}}}: {target:?}: {e}")
+            });
+            if let Some(anchor) = inc.anchor() {
+                assert!(
+                    anchor_exists(&content, anchor),
+                    "{page:?}: {{{{#{directive} {path}:{anchor}}}}}: no ANCHOR/ANCHOR_END \
+                     `{anchor}` in {target:?} (mdBook would silently include nothing)"
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 0, "no include found: is the book there?");
+}

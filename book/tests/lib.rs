@@ -1,0 +1,18 @@
+//! The book crate's tests, in one integration-test binary: the books (build, snippets,
+//! generated numbers, includes, the two languages in step), the `ce-mle` binary as a user
+//! runs it, determinism across runs and profiles, the figures, accuracy in ULPs, and the
+//! PyTorch parity reports.
+
+mod book;
+mod book_sync;
+mod catalogue;
+mod cli;
+mod common;
+mod determinism;
+mod golden_functional;
+mod golden_training;
+mod loss_cli;
+mod plot;
+mod sentiment;
+mod train_cli;
+mod ulp;

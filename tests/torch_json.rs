@@ -1,0 +1,261 @@
+//! `ce_mle::torch_json` (the JSON format of `ce-mle loss`), the K-dimensional and unbatched
+//! forms of `ce_mle::loss::nd`, and the `f32` path ("computed in f64, rounded once"). The
+//! command `ce-mle loss` itself is tested in `book/tests/loss_cli.rs`.
+
+use nalgebra::{DMatrix, DVector};
+use ndarray::{ArrayD, IxDyn};
+use quickcheck_macros::quickcheck;
+use serde_json::{Value, json};
+
+use ce_mle::loss::nd::{self, NdTarget};
+use ce_mle::loss::{
+    CrossEntropyOptions, KlDivOptions, KlDivReduction, Reduction, Target, cross_entropy,
+    cross_entropy_with_grad, kl_div,
+};
+use ce_mle::torch_json::{result_of, run_json};
+
+fn kind(v: &Value) -> &str {
+    v["error"]["kind"].as_str().unwrap_or("<no error>")
+}
+
+#[test]
+fn a_case_gives_pytorch_shaped_output_and_grad() {
+    // ln(1 + e^-1 + e^-1.9) by hand: the first class has the largest logit.
+    let r = result_of(&json!({"op": "cross_entropy", "input": [[2.0, 1.0, 0.1]],
+                               "target": [0], "grad": true, "name": "one"}));
+    let expected = (1.0 + (-1.0f64).exp() + (-1.9f64).exp()).ln();
+    assert_eq!(r["name"], "one");
+    assert!((r["output"].as_f64().unwrap() - expected).abs() < 1e-15);
+    let g = r["grad"].as_array().unwrap()[0].as_array().unwrap();
+    let s: f64 = g.iter().map(|x| x.as_f64().unwrap()).sum();
+    assert_eq!(g.len(), 3);
+    assert!(s.abs() < 1e-15, "softmax − onehot sums to 0, got {s}");
+    assert!(g[0].as_f64().unwrap() < 0.0 && g[1].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn non_finite_numbers_are_strings_both_ways() {
+    let r = result_of(&json!({"op": "log_softmax", "input": ["-Infinity", 0.0]}));
+    assert_eq!(r["output"], json!(["-Infinity", 0.0]));
+    let r = result_of(&json!({"op": "logsumexp", "input": [["-inf", "-INF"]]}));
+    assert_eq!(r["output"], json!(["-Infinity"]));
+    let r = result_of(&json!({"op": "cross_entropy", "input": [["NaN", 0.0]], "target": [0]}));
+    assert_eq!(kind(&r), "InvalidValue");
+    let r = result_of(&json!({"op": "softmax", "input": [["infinite", 0.0]]}));
+    assert_eq!(kind(&r), "InvalidCase");
+}
+
+#[test]
+fn float32_cases_are_rounded_to_f32() {
+    let r = result_of(&json!({"op": "softmax", "input": [0.1, 0.2], "dtype": "float32"}));
+    let out: Vec<f64> = r["output"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    for x in out {
+        assert_eq!(x, f64::from(x as f32), "{x} is not an f32 value");
+    }
+}
+
+#[test]
+fn misspelt_or_misplaced_options_are_refused() {
+    for (case, needle) in [
+        (
+            json!({"op": "cross_entropy", "input": [[1.0]], "target": [0], "reduce": "sum"}),
+            "unknown field `reduce`",
+        ),
+        (
+            json!({"op": "softmax", "input": [[1.0]], "target": [0]}),
+            "takes no target",
+        ),
+        (
+            json!({"op": "nll_loss", "input": [[0.0]], "target": [0], "label_smoothing": 0.1}),
+            "takes no label_smoothing",
+        ),
+        (
+            json!({"op": "cross_entropy", "input": [[1.0]], "target": [0], "reduction": "batchmean"}),
+            "not valid for CrossEntropy",
+        ),
+        (
+            json!({"op": "cross_entropy", "input": [[1.0, 2.0]]}),
+            "needs a target",
+        ),
+        (
+            json!({"op": "hinge", "input": [1.0]}),
+            "unknown variant `hinge`",
+        ),
+        (
+            json!({"op": "softmax", "input": [[1.0, 2.0], [3.0]]}),
+            "ragged",
+        ),
+        (json!({"op": "softmax", "input": [[1.0], 2.0]}), "ragged"),
+        (
+            json!({"op": "softmax", "input": [1.0], "dtype": "float16"}),
+            "unknown variant `float16`",
+        ),
+        (
+            json!({"op": "nll_loss", "input": [[0.0]], "target": [9223372036854775808u64]}),
+            "does not fit in int64",
+        ),
+    ] {
+        let r = result_of(&case);
+        assert_eq!(kind(&r), "InvalidCase", "{case} gave {r}");
+        let msg = r["error"]["message"].as_str().unwrap();
+        assert!(msg.contains(needle), "{case}: {msg:?} lacks {needle:?}");
+    }
+}
+
+#[test]
+fn a_float_target_of_the_wrong_shape_says_indices_must_be_integers() {
+    let r = result_of(&json!({"op": "cross_entropy", "input": [[1.0, 2.0]], "target": [1.0]}));
+    assert_eq!(kind(&r), "ShapeMismatch");
+    let msg = r["error"]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("class indices must be JSON integers such as 2, not 2.0"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn a_list_gives_a_list_in_order_and_bad_documents_are_errors() {
+    let r =
+        run_json(r#"[{"op":"softmax","input":[0.0,0.0]},{"op":"softmax","input":[[]]}]"#).unwrap();
+    let a = r.as_array().unwrap();
+    assert_eq!(a[0]["output"], json!([0.5, 0.5]));
+    assert_eq!(kind(&a[1]), "Empty");
+    for bad in ["", "[1", "3", "\"x\"", "null"] {
+        let e = run_json(bad).unwrap_err();
+        assert_eq!(e.kind(), "InvalidCase", "{bad:?}");
+    }
+}
+
+#[test]
+fn k_dimensional_cross_entropy_is_the_flattened_one() {
+    // (N, C, d1) = (2, 3, 2): position (n, d) is a sample with logits input[n, :, d].
+    let data: Vec<f64> = (0..12).map(|i| (f64::from(i) * 0.7).sin() * 3.0).collect();
+    let input = ArrayD::from_shape_vec(IxDyn(&[2, 3, 2]), data.clone()).unwrap();
+    let target = ArrayD::from_shape_vec(IxDyn(&[2, 2]), vec![0i64, 2, -100, 1]).unwrap();
+    let w = DVector::from_vec(vec![1.0, 2.0, 0.5]);
+    let opts = CrossEntropyOptions::default().weight(w.clone());
+    let out =
+        nd::cross_entropy(input.view(), NdTarget::Indices(target.view()), &opts, true).unwrap();
+    // The same samples by hand, as rows (n, d) in row-major order.
+    let rows = DMatrix::from_fn(4, 3, |r, c| data[(r / 2) * 6 + c * 2 + r % 2]);
+    let (flat, g) = cross_entropy_with_grad(
+        &rows,
+        Target::Indices(&[0, 2, -100, 1]),
+        &CrossEntropyOptions::default().weight(w),
+    )
+    .unwrap();
+    assert_eq!(out.output.shape(), &[] as &[usize]);
+    assert_eq!(out.output[IxDyn(&[])], flat.scalar().unwrap());
+    let grad = out.grad.unwrap();
+    assert_eq!(grad.shape(), &[2, 3, 2]);
+    for r in 0..4 {
+        for c in 0..3 {
+            assert_eq!(grad[IxDyn(&[r / 2, c, r % 2])], g[(r, c)]);
+        }
+    }
+    // Reduction::None keeps (N, d1).
+    let none = nd::cross_entropy(
+        input.view(),
+        NdTarget::Indices(target.view()),
+        &CrossEntropyOptions::default().reduction(Reduction::None),
+        false,
+    )
+    .unwrap();
+    assert_eq!(none.output.shape(), &[2, 2]);
+    assert_eq!(none.output[IxDyn(&[1, 0])], 0.0, "ignored position");
+}
+
+#[test]
+fn unbatched_input_takes_a_scalar_target() {
+    let input = ArrayD::from_shape_vec(IxDyn(&[3]), vec![0.0, 0.0, 0.0]).unwrap();
+    let t = ArrayD::from_elem(IxDyn(&[]), 1i64);
+    let out = nd::cross_entropy(
+        input.view(),
+        NdTarget::Indices(t.view()),
+        &CrossEntropyOptions::default().reduction(Reduction::None),
+        false,
+    )
+    .unwrap();
+    assert_eq!(out.output.ndim(), 0);
+    assert!((out.output[IxDyn(&[])] - 3f64.ln()).abs() < 1e-15);
+    let wrong = ArrayD::from_shape_vec(IxDyn(&[1]), vec![1i64]).unwrap();
+    let e = nd::cross_entropy(
+        input.view(),
+        NdTarget::Indices(wrong.view()),
+        &CrossEntropyOptions::default(),
+        false,
+    )
+    .unwrap_err();
+    assert_eq!(e.kind(), "ShapeMismatch");
+}
+
+#[test]
+fn kl_div_batchmean_is_the_mean_kl_per_sample() {
+    let p = DMatrix::from_row_slice(2, 2, &[0.25, 0.75, 1.0, 0.0]);
+    let q = DMatrix::from_row_slice(2, 2, &[0.5, 0.5, 0.9, 0.1]);
+    let kl_by_hand =
+        (0.25 * (0.25f64 / 0.5).ln() + 0.75 * (0.75f64 / 0.5).ln()) + (1.0f64 / 0.9).ln();
+    let opts = KlDivOptions {
+        reduction: KlDivReduction::BatchMean,
+        log_target: false,
+    };
+    let l = kl_div(&q.map(f64::ln), &p, &opts)
+        .unwrap()
+        .scalar()
+        .unwrap();
+    assert!(
+        (l - kl_by_hand / 2.0).abs() < 1e-15,
+        "{l} vs {}",
+        kl_by_hand / 2.0
+    );
+    let with_log_target = kl_div(
+        &q.map(f64::ln),
+        &p.map(f64::ln),
+        &KlDivOptions {
+            log_target: true,
+            ..opts
+        },
+    )
+    .unwrap()
+    .scalar()
+    .unwrap();
+    assert!((with_log_target - l).abs() < 1e-15);
+    let mean = kl_div(&q.map(f64::ln), &p, &KlDivOptions::default())
+        .unwrap()
+        .scalar()
+        .unwrap();
+    assert!(
+        (mean - kl_by_hand / 4.0).abs() < 1e-15,
+        "PyTorch's mean ÷ N·C"
+    );
+}
+
+/// The `f32` path is the `f64` computation rounded once: bit for bit.
+#[quickcheck]
+fn f32_is_f64_rounded_once(raw: Vec<(i16, i16, i16)>, label: u8) -> bool {
+    if raw.is_empty() {
+        return true;
+    }
+    let n = raw.len();
+    let z32 = DMatrix::from_fn(n, 3, |r, c| {
+        let (a, b, d) = raw[r];
+        f32::from([a, b, d][c]) / 97.0
+    });
+    let z64 = z32.map(f64::from);
+    let y: Vec<i64> = (0..n)
+        .map(|r| ((usize::from(label) + r) % 3) as i64)
+        .collect();
+    let opts32 = CrossEntropyOptions::<f32>::default().label_smoothing(0.1);
+    let opts64 = CrossEntropyOptions::<f64>::default().label_smoothing(0.1);
+    let (l32, g32) = cross_entropy_with_grad(&z32, Target::Indices(&y), &opts32).unwrap();
+    let (l64, g64) = cross_entropy_with_grad(&z64, Target::Indices(&y), &opts64).unwrap();
+    let same_loss = l32.scalar().unwrap() == l64.scalar().unwrap() as f32;
+    let same_grad = g32.iter().zip(g64.iter()).all(|(&a, &b)| a == b as f32);
+    let plain = cross_entropy(&z32, Target::Indices(&y), &opts32).unwrap() == l32;
+    same_loss && same_grad && plain
+}
