@@ -18,44 +18,26 @@
 //! log_softmax(z)`, is theorem T6 of the book's softmax chapter.
 //!
 //! # Accuracy to the last bits
-//! Three refinements of the formulas above, in `f64`, so that the results are within a few
-//! ULPs of the exact values (targets: `log_softmax`, `logsumexp`, `softmax` ≤ 4 ULP):
+//! Three refinements of the formulas above, so that the results are within a few ULPs of the
+//! exact values (targets: `log_softmax`, `logsumexp` ≤ 4 ULP, `softmax` ≤ 4 ULP for C ≤ 1000;
+//! the book's appendix tabulates what `book/tests/ulp.rs` measures, next to PyTorch):
 //!
 //! * **`z_j − m` exactly.** The difference is split without error into `d + e` (`d` the
 //!   rounded difference, `e` its rounding error, Knuth's two-sum), and `exp(z_j − m)` is
 //!   evaluated as `exp(d)·(1 + e)`. Otherwise a difference that does not fit in 53 bits (e.g.
 //!   `−700.3 − 0.1`) passes its rounding, relative `2^−53·|d|`, on to the exponential: 149 ULP
 //!   for `softmax([0.1, −700.3])`. `log_softmax` uses `(d − log1p(s)) + e`.
-//! * **`s` compensated.** `s = Σ exp(z_j − m)` is summed with Neumaier's compensated sum, so
-//!   that its error does not grow with C: naive summation of 49 999 equal terms `e^−20` gave a
-//!   cross-entropy `log1p(s) ≈ 1e-4` 4430 ULP off (9338 ULP with the dominant logit in the
-//!   middle of the row). `softmax` divides by `1 + s` as a double-double.
+//! * **`s` compensated.** `s = Σ exp(z_j − m)` is summed with compensation, so that its error
+//!   does not grow with C, and without the maximum's own term (exactly 1), so that a tail far
+//!   below 1 keeps its digits in `log1p(s)`. `softmax` divides by `1 + s` as a double-double.
 //! * **Cancellation in `logsumexp`.** When `m < 0 < log1p(s)` nearly cancel (`log1p(s)`
 //!   between `|m|/2` and `4|m|`), `s` and `log1p(s)` are recomputed in double-double
 //!   arithmetic (about 106 bits) and added to `m` exactly: `logsumexp` of `[−fl(ln 2),
-//!   −fl(ln 2)]` is `ln 2 − fl(ln 2) = 2.3e-17`, which plain `f64` (and PyTorch) give as 0, and
-//!   `logsumexp` of ten log-probabilities `fl(ln 0.1)` is 2.27e-16, not 4.44e-16. This path
-//!   costs about 360 ns per logit (an `exp` in double-double) instead of about 10 ns, and is
-//!   taken only on such rows (e.g. `logsumexp` of log-probabilities).
+//!   −fl(ln 2)]` is `ln 2 − fl(ln 2) = 2.3e-17`, which plain `f64` (and PyTorch) give as 0.
+//!   Only such rows (e.g. `logsumexp` of log-probabilities) take this slow path.
 //!
-//! Cost of the first two, measured on 2 loaded cores (release build, CPU time): `log_softmax`
-//! and `logsumexp` take 1.1–1.7× the time of the plain formulas (about +3 to +7 ns per logit).
-//!
-//! Worst error in ULPs of the correctly rounded exact value, measured by `book/tests/ulp.rs` on the
-//! cases of `tests/fixtures/precise_hard.json` (near-ties, spreads of 1e300, 1e8 vs 1e8 + 1,
-//! `[30, 0]`, `[0, −40]`, C = 50 000 with one dominant logit or all equal, C = 1000 and 50 000
-//! ramps, subnormal probabilities, `−∞` entries, cancelling log-sum-exp; exact values from
-//! mpmath at 80 digits, `tools/precise/hard_cases.py`):
-//!
-//! function | `f64` | `f32` | PyTorch 2.15 `float64` | PyTorch 2.15 `float32`
-//! ---|---|---|---|---
-//! `log_softmax` | 1 | 0 | 6.5e15 (`[0.1, −700.3]`: 0 for `−6.6e-305`) | 1.4e7 (`[30, 0]`: 0 for `−9.4e-14`)
-//! `softmax` (C ≤ 1000) | 2 | 0 | 3920 (C = 50 000) | 109 (C = 50 000)
-//! `logsumexp` | 1 | 0 | 7.5e15 (`[−fl(ln 2), −fl(ln 2)]`: 0 for 2.3e-17) | 1.0e7 (`[0, −40]`: 0 for 4.2e-18)
-//!
-//! The targets the test asserts are 4 ULP for all three (softmax: on rows of at most 1000
-//! classes; ours stays at 2 ULP on the C = 50 000 rows too). `f32` results are the `f64`
-//! results rounded once, correctly rounded on every hard case.
+//! `f32` input is computed in `f64` without a widened copy (see [`crate::loss`]'s fast
+//! kernels) and each result rounded once.
 //!
 //! # Non-finite logits
 //! * `−∞` is a legal logit: it means probability exactly 0.
@@ -64,20 +46,19 @@
 //! * `NaN` and `+∞` are refused with [`Error::InvalidValue`]. PyTorch propagates NaN silently; a
 //!   verification suite should say where the NaN came from instead.
 //!
-//! # Precision
-//! Generic over [`Real`] (`f32` or `f64`): an `f32` input is computed in `f64` and each result
-//! rounded once to `f32` (see [`crate::real`]).
-//!
-//! # Layout
-//! nalgebra stores matrices column-major, so a sample (a row) is strided. Each row is copied
-//! into a small contiguous buffer before its reduction; this keeps the kernel simple and
-//! obviously correct, which is what a teaching crate needs first.
+//! # Kernels
+//! These functions run on the fast kernels of [`crate::loss`] (one read of the logits,
+//! vectorised, rows spread over the cores with the `rayon` feature), directly on nalgebra's
+//! column-major storage; [`crate::loss::rows`] has the same functions for PyTorch's row-major
+//! layout, and [`crate::loss::reference`] the slow, row-at-a-time loops they are tested
+//! against (which also report bad input).
 
 use nalgebra::{DMatrix, DVector};
 
 use crate::compensated::{Dd, Neumaier, exp_dd, ln_1p_dd, two_diff, two_sum};
 use crate::error::{Error, Result};
-use crate::real::{Real, narrow, narrow_vec, widen, widen_vec};
+use crate::loss::fast::{self, Family, Layout};
+use crate::real::Real;
 
 /// Validate logits: no NaN, no +∞. `−∞` is allowed.
 pub(crate) fn check_logits(what: &'static str, logits: &DMatrix<f64>) -> Result<()> {
@@ -231,7 +212,10 @@ fn check_classes(logits: &DMatrix<f64>) -> Result<()> {
     check_logits("logits", logits)
 }
 
-fn map_rows(logits: &DMatrix<f64>, f: fn(&[f64], &mut [f64]) -> bool) -> Result<DMatrix<f64>> {
+pub(crate) fn map_rows(
+    logits: &DMatrix<f64>,
+    f: fn(&[f64], &mut [f64]) -> bool,
+) -> Result<DMatrix<f64>> {
     check_classes(logits)?;
     let (n, c) = logits.shape();
     let mut out = DMatrix::zeros(n, c);
@@ -269,7 +253,20 @@ fn map_rows(logits: &DMatrix<f64>, f: fn(&[f64], &mut [f64]) -> bool) -> Result<
 /// assert!((lse[0] - 2f64.ln()).abs() < 1e-15);
 /// ```
 pub fn logsumexp<T: Real>(logits: &DMatrix<T>) -> Result<DVector<T>> {
-    Ok(narrow_vec(logsumexp_f64(&widen(logits))?))
+    let (n, c) = logits.shape();
+    if c > 0 {
+        let layout = Layout::column_major(n, c);
+        if let Ok(stats) = fast::all_stats(logits.as_slice(), layout)
+            && let Ok(v) = fast::logsumexps(&stats)
+        {
+            return Ok(DVector::from_iterator(
+                n,
+                v.into_iter().map(T::round_from_f64),
+            ));
+        }
+    }
+    // Bad input (reported by the reference) or a row whose sum cancels (recomputed there).
+    crate::loss::reference::logsumexp(logits)
 }
 
 pub(crate) fn logsumexp_f64(logits: &DMatrix<f64>) -> Result<DVector<f64>> {
@@ -294,7 +291,25 @@ pub(crate) fn logsumexp_f64(logits: &DMatrix<f64>) -> Result<DVector<f64>> {
 /// [`Error::Empty`] if C = 0; [`Error::InvalidValue`] for NaN or +∞;
 /// [`Error::AllNegInfRow`] for a row of only −∞ (PyTorch returns NaN there).
 pub fn softmax<T: Real>(logits: &DMatrix<T>) -> Result<DMatrix<T>> {
-    Ok(narrow(map_rows(&widen(logits), softmax_row)?))
+    family(logits, Family::Softmax)
+}
+
+/// The fast softmax or log-softmax of a matrix; bad input is reported by the reference.
+fn family<T: Real>(logits: &DMatrix<T>, which: Family) -> Result<DMatrix<T>> {
+    let (n, c) = logits.shape();
+    if c > 0 {
+        let mut out = DMatrix::zeros(n, c);
+        let layout = Layout::column_major(n, c);
+        match fast::family(logits.as_slice(), layout, which, out.as_mut_slice()) {
+            Ok(None) => return Ok(out),
+            Ok(Some(row)) => return Err(Error::AllNegInfRow { row }),
+            Err(_) => {}
+        }
+    }
+    match which {
+        Family::Softmax => crate::loss::reference::softmax(logits),
+        Family::LogSoftmax => crate::loss::reference::log_softmax(logits),
+    }
 }
 
 /// Row-wise `log softmax` of logits `(N, C)` → log-probabilities `(N, C)`, in nats:
@@ -304,11 +319,10 @@ pub fn softmax<T: Real>(logits: &DMatrix<T>) -> Result<DMatrix<T>> {
 /// # Errors
 /// As [`softmax`].
 pub fn log_softmax<T: Real>(logits: &DMatrix<T>) -> Result<DMatrix<T>> {
-    Ok(narrow(map_rows(&widen(logits), log_softmax_row)?))
+    family(logits, Family::LogSoftmax)
 }
 
-fn as_row<T: Real>(v: &DVector<T>) -> DMatrix<f64> {
-    let v = widen_vec(v);
+fn as_row<T: Real>(v: &DVector<T>) -> DMatrix<T> {
     DMatrix::from_row_slice(1, v.len(), v.as_slice())
 }
 
@@ -317,7 +331,7 @@ fn as_row<T: Real>(v: &DVector<T>) -> DMatrix<f64> {
 /// # Errors
 /// As [`logsumexp`].
 pub fn logsumexp_vector<T: Real>(logits: &DVector<T>) -> Result<T> {
-    Ok(T::round_from_f64(logsumexp_f64(&as_row(logits))?[0]))
+    Ok(logsumexp(&as_row(logits))?[0])
 }
 
 /// [`softmax`] of one unbatched row `(C,)`.
@@ -325,11 +339,8 @@ pub fn logsumexp_vector<T: Real>(logits: &DVector<T>) -> Result<T> {
 /// # Errors
 /// As [`softmax`].
 pub fn softmax_vector<T: Real>(logits: &DVector<T>) -> Result<DVector<T>> {
-    let m = map_rows(&as_row(logits), softmax_row)?;
-    Ok(DVector::from_iterator(
-        m.ncols(),
-        m.iter().map(|&x| T::round_from_f64(x)),
-    ))
+    let m = softmax(&as_row(logits))?;
+    Ok(DVector::from_iterator(m.ncols(), m.iter().copied()))
 }
 
 /// [`log_softmax`] of one unbatched row `(C,)`.
@@ -337,9 +348,6 @@ pub fn softmax_vector<T: Real>(logits: &DVector<T>) -> Result<DVector<T>> {
 /// # Errors
 /// As [`softmax`].
 pub fn log_softmax_vector<T: Real>(logits: &DVector<T>) -> Result<DVector<T>> {
-    let m = map_rows(&as_row(logits), log_softmax_row)?;
-    Ok(DVector::from_iterator(
-        m.ncols(),
-        m.iter().map(|&x| T::round_from_f64(x)),
-    ))
+    let m = log_softmax(&as_row(logits))?;
+    Ok(DVector::from_iterator(m.ncols(), m.iter().copied()))
 }

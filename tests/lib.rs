@@ -13,6 +13,7 @@ mod errors;
 mod fsio;
 mod generators;
 mod gradients;
+mod kernels;
 mod optim;
 mod oracles;
 mod properties;

@@ -259,3 +259,79 @@ fn f32_is_f64_rounded_once(raw: Vec<(i16, i16, i16)>, label: u8) -> bool {
     let plain = cross_entropy(&z32, Target::Indices(&y), &opts32).unwrap() == l32;
     same_loss && same_grad && plain
 }
+
+/// `dim` as PyTorch's: the softmax family along axes 0, 1, 2 and −1 of a 3-D input equals the
+/// reference along the class axis of the array with that axis moved last; axes the input does
+/// not have are refused.
+#[test]
+fn softmax_family_along_any_axis() {
+    use ce_mle::loss::nd::{SoftmaxOp, softmax_family_dim};
+    let shape = [2, 3, 4];
+    let x = ArrayD::from_shape_fn(IxDyn(&shape), |i| {
+        (i[0] as f64) * 1.7 - (i[1] as f64) * 0.9 + (i[2] as f64).powi(2) * 0.31
+    });
+    for dim in [0isize, 1, 2, -1, -3] {
+        let axis = if dim < 0 {
+            (dim + 3) as usize
+        } else {
+            dim as usize
+        };
+        // The input with `axis` last, as (rows, C).
+        let mut order: Vec<usize> = (0..3).filter(|&a| a != axis).collect();
+        order.push(axis);
+        let moved = x.view().permuted_axes(IxDyn(&order));
+        let c = shape[axis];
+        let rows = 24 / c;
+        let m = DMatrix::from_row_iterator(rows, c, moved.iter().copied());
+        for (op, want) in [
+            (
+                SoftmaxOp::Softmax,
+                ce_mle::loss::reference::softmax(&m).unwrap(),
+            ),
+            (
+                SoftmaxOp::LogSoftmax,
+                ce_mle::loss::reference::log_softmax(&m).unwrap(),
+            ),
+        ] {
+            let got = softmax_family_dim(x.view(), op, dim, false).unwrap().output;
+            let got_moved = got.view().permuted_axes(IxDyn(&order));
+            for (g, w) in got_moved.iter().zip(want.transpose().iter()) {
+                assert!(
+                    (g - w).abs() <= 4.0 * f64::EPSILON * w.abs().max(1.0),
+                    "{op:?} dim {dim}: {g} vs {w}"
+                );
+            }
+        }
+        let lse = softmax_family_dim(x.view(), SoftmaxOp::LogSumExp, dim, true).unwrap();
+        let want = ce_mle::loss::reference::logsumexp(&m).unwrap();
+        let mut kept = shape.to_vec();
+        kept.remove(axis);
+        assert_eq!(lse.output.shape(), kept.as_slice());
+        let flat: Vec<f64> = lse
+            .output
+            .view()
+            .permuted_axes(IxDyn(&(0..2).collect::<Vec<_>>()))
+            .iter()
+            .copied()
+            .collect();
+        for (g, w) in flat.iter().zip(want.iter()) {
+            assert!(
+                (g - w).abs() <= 4.0 * f64::EPSILON * w.abs(),
+                "lse dim {dim}: {g} vs {w}"
+            );
+        }
+        // The gradient of Σ logsumexp is the softmax along that axis.
+        let sm = softmax_family_dim(x.view(), SoftmaxOp::Softmax, dim, false)
+            .unwrap()
+            .output;
+        let g = lse.grad.unwrap();
+        for (a, b) in g.iter().zip(sm.iter()) {
+            assert!((a - b).abs() <= 4.0 * f64::EPSILON, "lse grad dim {dim}");
+        }
+    }
+    for dim in [3isize, -4] {
+        let e = softmax_family_dim(x.view(), SoftmaxOp::Softmax, dim, false).unwrap_err();
+        assert_eq!(e.kind(), "ShapeMismatch", "dim {dim}");
+        assert!(e.to_string().contains("dim"), "{e}");
+    }
+}

@@ -14,7 +14,7 @@
 //!   `loss`) twice more, and checks that another seed changes the numbers.
 //! * [`given_binary_matches_the_committed_outputs`] (ignored) runs the same comparison with
 //!   the binary named by `CE_MLE_BIN`, e.g. the release build:
-//!   `cargo build --release && CE_MLE_BIN=target/release/ce-mle cargo test -p ce-mle-book
+//!   `cargo build --release && CE_MLE_BIN=$PWD/target/release/ce-mle cargo test -p ce-mle-book
 //!   --test book determinism -- --ignored given_binary`.
 //!
 //!   CI does not run it: a cold `cargo build --release` of the dependencies costs CI several
@@ -22,7 +22,7 @@
 //!
 //! Regenerate after an intended change of the numbers (any change to a numerical kernel,
 //! the training loop or the figure code changes some of these bytes):
-//! `cargo build --release && CE_MLE_BIN=target/release/ce-mle cargo test -p ce-mle-book
+//! `cargo build --release && CE_MLE_BIN=$PWD/target/release/ce-mle cargo test -p ce-mle-book
 //! --test book determinism::bless -- --ignored`.
 //!
 //! The `T11` row of `verify` trains on the prose of the books, so its numbers change with

@@ -1,17 +1,19 @@
 //! Multi-class cross-entropy and negative log-likelihood with PyTorch's options.
 //!
-//! The per-sample loss is `−log_softmax(z)_y` from [`log_softmax_row`]: `log1p(s)` for the
-//! largest logit, `(m − z_y) + log1p(s)` otherwise (no cancellation, `s` compensated), within
-//! 1 ULP in `f64` and correctly rounded in `f32` on the hard cases of
-//! `tests/fixtures/precise_hard.json` (measured by `book/tests/ulp.rs`).
+//! The cross-entropy runs on the fast kernels ([`super::fast`]) over the matrix's own storage
+//! (no copy, no widening of `f32`); the per-sample loss is `−log_softmax(z)_y`: `log1p(s)` for
+//! the largest logit, `(m − z_y) + log1p(s)` otherwise, within 2 ULP of the exact value in
+//! `f64` and `f32` on the hard cases of `tests/fixtures/precise_hard.json` (measured by
+//! `book/tests/ulp.rs`). The loops of [`super::reference`] are the slow reference.
 
 use nalgebra::{DMatrix, DVector};
 
+use super::fast::{self, Layout, Plan, RowsTarget};
+use super::reference::{self, check_common, class_of, term};
 use super::{Loss, Reduction, check_weights, narrow_loss, reduce};
-use crate::error::{Error, Result, shape};
+use crate::error::{Error, Result};
 use crate::information::check_distribution;
 use crate::real::{Real, narrow, widen, widen_vec};
-use crate::softmax::{check_logits, check_no_nan_or_plus_inf, log_softmax_row};
 
 /// The target of a multi-class loss.
 #[derive(Clone, Copy, Debug)]
@@ -96,185 +98,6 @@ impl<T: Real> Default for NllLossOptions<T> {
     }
 }
 
-/// Validated common inputs.
-struct Checked {
-    n: usize,
-    c: usize,
-    /// The class weights, divided by their maximum under `Mean` for index targets (see the
-    /// module docs).
-    weight: Option<Vec<f64>>,
-}
-
-/// `scale_mean`: divide the weights by their maximum under `Mean`. Only valid where the mean's
-/// denominator is the sum of the weights (class-index targets), so that the scale cancels.
-fn check_common(
-    log_probs: bool,
-    input: &DMatrix<f64>,
-    weight: &Option<DVector<f64>>,
-    reduction: Reduction,
-    scale_mean: bool,
-) -> Result<Checked> {
-    let (n, c) = input.shape();
-    if c == 0 {
-        return Err(Error::Empty("input has zero classes (C = 0)"));
-    }
-    if log_probs {
-        check_no_nan_or_plus_inf(
-            "input",
-            input,
-            "+inf is not a log-probability (those are <= 0)",
-        )?;
-    } else {
-        check_logits("input", input)?;
-    }
-    let weight = match weight {
-        Some(w) => {
-            if w.len() != c {
-                return Err(Error::ShapeMismatch {
-                    what: "weight",
-                    expected: format!("({c},)"),
-                    got: format!("({},)", w.len()),
-                });
-            }
-            check_weights("weight", w.as_slice())?;
-            let max = w.max();
-            if scale_mean && reduction == Reduction::Mean && max > 0.0 {
-                Some(w.iter().map(|x| x / max).collect())
-            } else {
-                Some(w.as_slice().to_vec())
-            }
-        }
-        None => None,
-    };
-    Ok(Checked { n, c, weight })
-}
-
-/// `Some(class)` for a kept row, `None` for an ignored one.
-fn class_of(row: usize, t: i64, c: usize, ignore_index: i64) -> Result<Option<usize>> {
-    if t == ignore_index {
-        return Ok(None);
-    }
-    if t < 0 || t as u64 >= c as u64 {
-        return Err(Error::ClassIndexOutOfRange {
-            row,
-            index: t,
-            classes: c,
-            ignore_index,
-        });
-    }
-    Ok(Some(t as usize))
-}
-
-fn row_of(m: &DMatrix<f64>, r: usize, buf: &mut [f64]) {
-    for (j, x) in buf.iter_mut().enumerate() {
-        *x = m[(r, j)];
-    }
-}
-
-/// `a · b`, except that a zero coefficient wins over an infinite factor (`0 · ∞ = 0`): a term
-/// that the formula multiplies by zero is absent, not NaN.
-fn term(a: f64, b: f64) -> f64 {
-    if a == 0.0 { 0.0 } else { a * b }
-}
-
-fn cross_entropy_impl(
-    logits: &DMatrix<f64>,
-    target: Target<'_, f64>,
-    opts: &CrossEntropyOptions<f64>,
-    want_grad: bool,
-) -> Result<(Loss, Option<DMatrix<f64>>)> {
-    let by_index = matches!(target, Target::Indices(_));
-    let ck = check_common(false, logits, &opts.weight, opts.reduction, by_index)?;
-    let (n, c) = (ck.n, ck.c);
-    let eps = opts.label_smoothing;
-    if !(0.0..=1.0).contains(&eps) {
-        return Err(Error::InvalidLabelSmoothing(eps));
-    }
-    let w = |k: usize| ck.weight.as_ref().map_or(1.0, |w| w[k]);
-    let w_total: f64 = (0..c).map(w).sum();
-    let cf = c as f64;
-
-    let mut per = Vec::with_capacity(n);
-    let mut grad = want_grad.then(|| DMatrix::zeros(n, c));
-    let mut z = vec![0.0; c];
-    let mut lq = vec![0.0; c];
-    let mut denom = 0.0;
-
-    match target {
-        Target::Indices(t) => {
-            if t.len() != n {
-                return Err(Error::ShapeMismatch {
-                    what: "target",
-                    expected: format!("({n},)"),
-                    got: format!("({},)", t.len()),
-                });
-            }
-            for (r, &tr) in t.iter().enumerate() {
-                let Some(y) = class_of(r, tr, c, opts.ignore_index)? else {
-                    per.push(0.0);
-                    continue;
-                };
-                row_of(logits, r, &mut z);
-                if !log_softmax_row(&z, &mut lq) {
-                    return Err(Error::AllNegInfRow { row: r });
-                }
-                let wy = w(y);
-                let nll = term(wy, -lq[y]);
-                let smooth: f64 = (0..c).map(|k| term(w(k), -lq[k])).sum::<f64>() / cf;
-                per.push(term(1.0 - eps, nll) + term(eps, smooth));
-                denom += wy;
-                if let Some(g) = grad.as_mut() {
-                    for k in 0..c {
-                        let q = lq[k].exp();
-                        let hard = wy * (q - if k == y { 1.0 } else { 0.0 });
-                        let soft = (w_total * q - w(k)) / cf;
-                        g[(r, k)] = (1.0 - eps) * hard + eps * soft;
-                    }
-                }
-            }
-        }
-        Target::Probabilities(p) => {
-            if p.shape() != (n, c) {
-                return Err(Error::ShapeMismatch {
-                    what: "target",
-                    expected: shape(n, c),
-                    got: shape(p.nrows(), p.ncols()),
-                });
-            }
-            if opts.ignore_index >= 0 {
-                return Err(Error::IgnoreIndexWithProbabilities);
-            }
-            let mut pr = vec![0.0; c];
-            for r in 0..n {
-                row_of(p, r, &mut pr);
-                check_distribution("target", r, &pr)?;
-                row_of(logits, r, &mut z);
-                if !log_softmax_row(&z, &mut lq) {
-                    return Err(Error::AllNegInfRow { row: r });
-                }
-                for x in pr.iter_mut() {
-                    *x = (1.0 - eps) * *x + eps / cf;
-                }
-                per.push((0..c).map(|k| term(w(k) * pr[k], -lq[k])).sum());
-                if let Some(g) = grad.as_mut() {
-                    let mass: f64 = (0..c).map(|k| w(k) * pr[k]).sum();
-                    for k in 0..c {
-                        g[(r, k)] = lq[k].exp() * mass - w(k) * pr[k];
-                    }
-                }
-            }
-            denom = n as f64;
-        }
-    }
-    let (loss, scale) = reduce(per, opts.reduction, denom)?;
-    if let Some(g) = grad.as_mut()
-        && scale != 1.0
-    {
-        *g /= scale;
-    }
-    Ok((loss, grad))
-}
-
 /// Cross-entropy loss between logits `(N, C)` (class axis 1) and a target, as PyTorch's
 /// `F.cross_entropy`. In nats.
 ///
@@ -319,32 +142,183 @@ pub fn cross_entropy<T: Real>(
     Ok(cross_entropy_generic(logits, target, opts, false)?.0)
 }
 
-/// Widen to `f64`, compute, round once to `T`.
+/// Everything a fast call needs, checked. `None` when the inputs hold an error: the caller
+/// then runs the reference ([`super::reference`]), which reports it exactly as before.
+pub(crate) struct Prepared {
+    /// The class of each row (`None` where ignored), for class-index targets.
+    pub(crate) classes: Option<Vec<Option<usize>>>,
+    /// The class weights as `f64`, divided by their maximum under `Mean` for class indices.
+    pub(crate) weight: Option<Vec<f64>>,
+    /// The mean's denominator (`Σ` kept `w_y`, or N for probabilities).
+    pub(crate) denom: f64,
+    /// What the gradient is divided by: `denom` under `Mean`, else 1.
+    pub(crate) grad_scale: f64,
+}
+
+/// The target as [`prepare`] reads it: class indices, or a way to copy row `r` of the
+/// probabilities into a buffer.
+pub(crate) enum TargetRows<'a> {
+    Indices(&'a [i64]),
+    Probabilities(&'a dyn Fn(usize, &mut [f64])),
+}
+
+/// Check the options and the target of an `(n, c)` call (everything but the logits, which the
+/// kernels check as they read them).
+pub(crate) fn prepare<T: Real>(
+    n: usize,
+    c: usize,
+    target: TargetRows<'_>,
+    opts: &CrossEntropyOptions<T>,
+) -> Option<Prepared> {
+    if c == 0 || !(0.0..=1.0).contains(&opts.label_smoothing) {
+        return None;
+    }
+    let by_index = matches!(target, TargetRows::Indices(_));
+    let weight = match &opts.weight {
+        Some(w) => {
+            let w: Vec<f64> = w.iter().map(|x| x.as_f64()).collect();
+            if w.len() != c || check_weights("weight", &w).is_err() {
+                return None;
+            }
+            let max = w.iter().copied().fold(0.0, f64::max);
+            if by_index && opts.reduction == Reduction::Mean && max > 0.0 {
+                Some(w.iter().map(|x| x / max).collect())
+            } else {
+                Some(w)
+            }
+        }
+        None => None,
+    };
+    let (classes, denom) = match target {
+        TargetRows::Indices(t) => {
+            if t.len() != n {
+                return None;
+            }
+            let mut denom = 0.0;
+            let mut classes = Vec::with_capacity(n);
+            for (r, &tr) in t.iter().enumerate() {
+                let y = reference::class_of(r, tr, c, opts.ignore_index).ok()?;
+                if let Some(y) = y {
+                    denom += weight.as_ref().map_or(1.0, |w| w[y]);
+                }
+                classes.push(y);
+            }
+            (Some(classes), denom)
+        }
+        TargetRows::Probabilities(row) => {
+            if opts.ignore_index >= 0 {
+                return None;
+            }
+            let mut buf = vec![0.0; c];
+            for r in 0..n {
+                row(r, &mut buf);
+                check_distribution("target", r, &buf).ok()?;
+            }
+            (None, n as f64)
+        }
+    };
+    let grad_scale = if opts.reduction == Reduction::Mean {
+        if n == 0 || denom <= 0.0 {
+            return None;
+        }
+        denom
+    } else {
+        1.0
+    };
+    Some(Prepared {
+        classes,
+        weight,
+        denom,
+        grad_scale,
+    })
+}
+
+/// The fast cross-entropy over `data` in `layout`, the gradient into `grad` (same layout) if
+/// given; `None` where the reference must report an error.
+pub(crate) fn fast_cross_entropy<T: Real>(
+    data: &[T],
+    layout: Layout,
+    target: FastTarget<'_, T>,
+    opts: &CrossEntropyOptions<T>,
+    grad: Option<&mut [T]>,
+) -> Option<Loss<T>> {
+    let prep = prepared(layout, target, opts)?;
+    let rows_target = match (&prep.classes, target) {
+        (Some(cl), _) => RowsTarget::Classes(cl),
+        (None, FastTarget::Probabilities(p)) => RowsTarget::Probabilities(p),
+        (None, FastTarget::Indices(_)) => return None,
+    };
+    let plan = Plan {
+        layout,
+        target: rows_target,
+        weight: prep.weight.as_deref(),
+        eps: opts.label_smoothing,
+        grad_scale: prep.grad_scale,
+    };
+    let per = fast::cross_entropy(data, &plan, grad).ok()?.ok()?;
+    let (loss, _) = reduce(per, opts.reduction, prep.denom).ok()?;
+    Some(narrow_loss(loss))
+}
+
+/// [`prepare`] for a target in the logits' layout.
+pub(crate) fn prepared<T: Real>(
+    layout: Layout,
+    target: FastTarget<'_, T>,
+    opts: &CrossEntropyOptions<T>,
+) -> Option<Prepared> {
+    let (n, c) = (layout.n(), layout.classes);
+    match target {
+        FastTarget::Indices(t) => prepare(n, c, TargetRows::Indices(t), opts),
+        FastTarget::Probabilities(p) => {
+            if p.len() != layout.len() {
+                return None;
+            }
+            let copy_row = |r: usize, buf: &mut [f64]| {
+                for (k, b) in buf.iter_mut().enumerate() {
+                    *b = p[layout.at(r, k)].as_f64();
+                }
+            };
+            prepare(n, c, TargetRows::Probabilities(&copy_row), opts)
+        }
+    }
+}
+
+/// A target in the logits' layout, for [`fast_cross_entropy`].
+#[derive(Clone, Copy)]
+pub(crate) enum FastTarget<'a, T: Real> {
+    Indices(&'a [i64]),
+    Probabilities(&'a [T]),
+}
+
+/// The fast path on a matrix, the reference where it declines.
 fn cross_entropy_generic<T: Real>(
     logits: &DMatrix<T>,
     target: Target<'_, T>,
     opts: &CrossEntropyOptions<T>,
     want_grad: bool,
 ) -> Result<(Loss<T>, Option<DMatrix<T>>)> {
-    let z = widen(logits);
-    let probs;
-    let target = match target {
-        Target::Indices(t) => Target::Indices(t),
-        Target::Probabilities(p) => {
-            probs = widen(p);
-            Target::Probabilities(&*probs)
+    let (n, c) = logits.shape();
+    let fast_target = match target {
+        Target::Indices(t) => FastTarget::Indices(t),
+        Target::Probabilities(p) if p.shape() == (n, c) => FastTarget::Probabilities(p.as_slice()),
+        Target::Probabilities(_) => {
+            return reference::cross_entropy_generic(logits, target, opts, want_grad);
         }
     };
-    let opts = CrossEntropyOptions {
-        weight: opts.weight.as_ref().map(|w| widen_vec(w).into_owned()),
-        ignore_index: opts.ignore_index,
-        reduction: opts.reduction,
-        label_smoothing: opts.label_smoothing,
-    };
-    let (l, g) = cross_entropy_impl(&z, target, &opts, want_grad)?;
-    Ok((narrow_loss(l), g.map(narrow)))
+    let layout = Layout::column_major(n, c);
+    let mut grad = want_grad.then(|| DMatrix::<T>::zeros(n, c));
+    let fast = fast_cross_entropy(
+        logits.as_slice(),
+        layout,
+        fast_target,
+        opts,
+        grad.as_mut().map(|g| g.as_mut_slice()),
+    );
+    match fast {
+        Some(loss) => Ok((loss, grad)),
+        None => reference::cross_entropy_generic(logits, target, opts, want_grad),
+    }
 }
-
 /// [`cross_entropy`] and its gradient with respect to the logits, shape `(N, C)`.
 ///
 /// # Formula (T5)

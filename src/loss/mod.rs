@@ -75,10 +75,14 @@
 
 mod bce;
 mod cross_entropy;
+pub(crate) mod fast;
+pub(crate) mod kernel;
 mod kl_div;
 mod mse;
 #[cfg(feature = "ndarray")]
 pub mod nd;
+pub mod reference;
+pub mod rows;
 
 pub use bce::{
     BCE_GRAD_EPS, BCE_LOG_CLAMP, BceOptions, BceWithLogitsOptions, binary_cross_entropy,

@@ -14,9 +14,10 @@
 //! * Binary and KL losses are pointwise: any shape; the target has the input's shape and
 //!   `weight` / `pos_weight` are broadcast to it with NumPy's rules (as PyTorch does).
 //!
-//! Internally each function flattens to the `(rows, C)` matrix form of [`crate::loss`] and
-//! reshapes the result, so both forms give bit-identical numbers. An error that names a row
-//! refers to the flattened positions in row-major order.
+//! The cross-entropy and the softmax family run on the fast kernels over the array's own
+//! row-major storage (the class axis has stride `d1⋯dK`); the other losses flatten to the
+//! `(rows, C)` matrix form of [`crate::loss`] and reshape the result. An error that names a
+//! row refers to the flattened positions in row-major order.
 //!
 //! Source: PyTorch docs for `CrossEntropyLoss` ("K-dimensional loss"), `NLLLoss`,
 //! `BCEWithLogitsLoss`, `BCELoss`, `KLDivLoss`.
@@ -25,10 +26,12 @@ use nalgebra::DMatrix;
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
 
 use super::bce::{bce_element, bce_with_logits_element, check_unit_interval};
+use super::cross_entropy::{FastTarget, fast_cross_entropy};
+use super::fast::{self, Family, Layout as FastLayout};
 use super::kl_div::{KlDivReduction, kl_div_check, kl_div_element, kl_reduce};
 use super::{
     CrossEntropyOptions, Loss, NllLossOptions, Reduction, Target, check_weights,
-    cross_entropy_with_grad, nll_loss_with_grad, reduce,
+    nll_loss_with_grad, reduce, reference,
 };
 use crate::error::{Error, Result, check_elements};
 use crate::real::Real;
@@ -184,8 +187,25 @@ fn index_targets(layout: &Layout, target: &ArrayViewD<'_, i64>) -> Result<Vec<i6
     Ok(target.iter().copied().collect())
 }
 
+/// The kernels' layout of a standard-layout input whose class axis is `dim`.
+fn kernel_layout(shape: &[usize], dim: usize) -> FastLayout {
+    FastLayout {
+        outer: shape[..dim].iter().product(),
+        classes: shape[dim],
+        inner: shape[dim + 1..].iter().product(),
+    }
+}
+
+/// The class axis of an input of this shape: 1, or 0 for a 1-D input.
+fn class_axis(shape: &[usize]) -> usize {
+    usize::from(shape.len() > 1)
+}
+
 /// `F.cross_entropy` on a PyTorch-shaped input (see the module docs for the shapes).
 /// Formula, options and errors as [`super::cross_entropy`].
+///
+/// Runs on the fast kernels over the array's own (row-major) storage: for `(N, C, d1, …)` the
+/// class axis has stride `d1⋯dK`, and no transposed copy is made.
 ///
 /// # Errors
 /// As [`super::cross_entropy`], plus [`Error::ShapeMismatch`] for a 0-dimensional input or a
@@ -197,18 +217,52 @@ pub fn cross_entropy<T: Real>(
     want_grad: bool,
 ) -> Result<NdOutput<T>> {
     let layout = Layout::of(input.shape())?;
-    let z = layout.flatten(&input);
-    let (loss, grad) = match target {
+    let input_std = input.as_standard_layout();
+    let probs_std;
+    let (fast_target, index_t) = match &target {
         NdTarget::Indices(t) => {
-            let t = index_targets(&layout, &t)?;
-            cross_entropy_with_grad(&z, Target::Indices(&t), opts)?
+            let t = index_targets(&layout, t)?;
+            (None, Some(t))
         }
         NdTarget::Probabilities(p) => {
             if p.shape() != input.shape() {
                 return Err(mismatch("target", input.shape(), p.shape()));
             }
+            probs_std = p.as_standard_layout();
+            (probs_std.as_slice(), None)
+        }
+    };
+    if let Some(data) = input_std.as_slice() {
+        let kl = kernel_layout(input.shape(), class_axis(input.shape()));
+        let ft = match (&index_t, fast_target) {
+            (Some(t), _) => Some(FastTarget::Indices(t)),
+            (None, Some(p)) => Some(FastTarget::Probabilities(p)),
+            (None, None) => None,
+        };
+        if let Some(ft) = ft {
+            let mut grad = want_grad.then(|| vec![T::zero(); data.len()]);
+            if let Some(loss) = fast_cross_entropy(data, kl, ft, opts, grad.as_deref_mut()) {
+                let grad = grad.map(|g| {
+                    ArrayD::from_shape_vec(IxDyn(input.shape()), g)
+                        .unwrap_or_else(|_| ArrayD::zeros(IxDyn(input.shape())))
+                });
+                return Ok(NdOutput {
+                    output: layout.samples(loss),
+                    grad,
+                });
+            }
+        }
+    }
+    // Bad input: the reference, on the flattened matrix, reports it.
+    let z = layout.flatten(&input);
+    let (loss, grad) = match target {
+        NdTarget::Indices(_) => {
+            let t = index_t.unwrap_or_default();
+            reference::cross_entropy_with_grad(&z, Target::Indices(&t), opts)?
+        }
+        NdTarget::Probabilities(p) => {
             let p = layout.flatten(&p);
-            cross_entropy_with_grad(&z, Target::Probabilities(&p), opts)?
+            reference::cross_entropy_with_grad(&z, Target::Probabilities(&p), opts)?
         }
     };
     Ok(NdOutput {
@@ -257,7 +311,7 @@ pub enum SoftmaxOp {
 /// * log_softmax: `1 − C·s_k` (PyTorch's backward: `g − e^{output}·Σ g` with `g = 1`);
 /// * logsumexp: `s_k`.
 ///
-/// Formulas and stability as [`crate::softmax`].
+/// Formulas and stability as [`crate::softmax`]. [`softmax_family_dim`] takes any axis.
 ///
 /// # Errors
 /// As [`crate::softmax::softmax`], plus [`Error::ShapeMismatch`] for a 0-dimensional input.
@@ -266,48 +320,148 @@ pub fn softmax_family<T: Real>(
     op: SoftmaxOp,
     want_grad: bool,
 ) -> Result<NdOutput<T>> {
-    let layout = Layout::of(input.shape())?;
-    let z = crate::real::widen(&layout.flatten(&input)).into_owned();
-    let grad_of = |s: &DMatrix<f64>, f: &dyn Fn(f64, f64) -> f64| -> DMatrix<T> {
-        let mut g = DMatrix::zeros(s.nrows(), s.ncols());
-        for r in 0..s.nrows() {
-            let total: f64 = s.row(r).iter().sum();
-            for k in 0..s.ncols() {
-                g[(r, k)] = T::round_from_f64(f(s[(r, k)], total));
-            }
-        }
-        g
+    Layout::of(input.shape())?;
+    let dim = class_axis(input.shape()) as isize;
+    softmax_family_dim(input, op, dim, want_grad)
+}
+
+/// [`softmax_family`] along axis `dim`, as PyTorch's `dim` argument: `−ndim ≤ dim < ndim`, a
+/// negative `dim` counting from the end (`−1` is the last axis). `logsumexp` removes that
+/// axis from the shape.
+///
+/// # Errors
+/// As [`softmax_family`]; [`Error::ShapeMismatch`] (what `dim`) for an axis the input does not
+/// have (PyTorch: `IndexError: Dimension out of range`).
+pub fn softmax_family_dim<T: Real>(
+    input: ArrayViewD<'_, T>,
+    op: SoftmaxOp,
+    dim: isize,
+    want_grad: bool,
+) -> Result<NdOutput<T>> {
+    let shape = input.shape().to_vec();
+    let nd = shape.len();
+    if nd == 0 {
+        return Err(Error::ShapeMismatch {
+            what: "input",
+            expected: "at least one axis (the class axis)".into(),
+            got: "() (a scalar)".into(),
+        });
+    }
+    let axis = if dim < 0 { dim + nd as isize } else { dim };
+    if axis < 0 || axis >= nd as isize {
+        return Err(Error::ShapeMismatch {
+            what: "dim",
+            expected: format!("an axis in {}..{nd}", -(nd as isize)),
+            got: dim.to_string(),
+        });
+    }
+    let axis = axis as usize;
+    let c = shape[axis];
+    if c == 0 {
+        return Err(Error::Empty("logits have zero classes (C = 0)"));
+    }
+    let rows = shape.iter().product::<usize>() / c;
+    check_elements("input elements", rows, c)?;
+    let data_std = input.as_standard_layout();
+    let data = data_std.as_slice().unwrap_or(&[]);
+    let layout = kernel_layout(&shape, axis);
+    let mut kept = shape.clone();
+    kept.remove(axis);
+    let array = |v: Vec<T>, s: &[usize]| {
+        ArrayD::from_shape_vec(IxDyn(s), v).unwrap_or_else(|_| ArrayD::zeros(IxDyn(s)))
     };
-    let c = layout.c as f64;
-    let narrow = |m: DMatrix<f64>| -> DMatrix<T> { crate::real::narrow(m) };
-    let (output, grad) = match op {
-        SoftmaxOp::Softmax => {
-            let s = crate::softmax::softmax(&z)?;
-            let g = want_grad.then(|| DMatrix::zeros(s.nrows(), s.ncols()));
-            (layout.unflatten(&narrow(s)), g)
-        }
-        SoftmaxOp::LogSoftmax => {
-            let ls = crate::softmax::log_softmax(&z)?;
-            let g = want_grad.then(|| grad_of(&ls.map(f64::exp), &|sk, _| 1.0 - c * sk));
-            (layout.unflatten(&narrow(ls)), g)
+    let output = match op {
+        SoftmaxOp::Softmax | SoftmaxOp::LogSoftmax => {
+            let which = if op == SoftmaxOp::Softmax {
+                Family::Softmax
+            } else {
+                Family::LogSoftmax
+            };
+            let mut out = vec![T::zero(); data.len()];
+            run_family(data, layout, which, &mut out)?;
+            array(out, &shape)
         }
         SoftmaxOp::LogSumExp => {
-            let lse = crate::softmax::logsumexp(&z)?;
-            let g = if want_grad {
-                Some(grad_of(&crate::softmax::softmax(&z)?, &|sk, _| sk))
-            } else {
-                None
+            let lse = match fast::all_stats(data, layout)
+                .ok()
+                .map(|st| fast::logsumexps(&st))
+            {
+                Some(Ok(v)) => v.into_iter().map(T::round_from_f64).collect(),
+                // Bad input, or a row whose sum cancels: the reference, row by row.
+                _ => reference_rows(data, layout, |m| {
+                    Ok(reference::logsumexp(m)?.iter().copied().collect())
+                })?,
             };
-            (
-                layout.samples(Loss::PerSample(crate::real::narrow_vec(lse))),
-                g,
-            )
+            array(lse, &kept)
         }
     };
-    Ok(NdOutput {
-        output,
-        grad: grad.map(|g| layout.unflatten(&g)),
-    })
+    // The gradients of log_softmax and logsumexp come from the softmax in `f64`: `1 − C·s`
+    // cancels, and an `f32` softmax would lose its digits.
+    let grad = match (want_grad, op) {
+        (false, _) => None,
+        (true, SoftmaxOp::Softmax) => Some(ArrayD::zeros(IxDyn(&shape))),
+        (true, _) => {
+            let wide: Vec<f64> = data.iter().map(|x| x.as_f64()).collect();
+            let mut s = vec![0.0f64; wide.len()];
+            run_family(&wide, layout, Family::Softmax, &mut s)?;
+            let cf = c as f64;
+            let g = s
+                .into_iter()
+                .map(|s| {
+                    T::round_from_f64(if op == SoftmaxOp::LogSoftmax {
+                        1.0 - cf * s
+                    } else {
+                        s
+                    })
+                })
+                .collect();
+            Some(array(g, &shape))
+        }
+    };
+    Ok(NdOutput { output, grad })
+}
+
+/// The fast softmax or log-softmax; bad input reported by the reference.
+fn run_family<T: Real>(data: &[T], layout: FastLayout, which: Family, out: &mut [T]) -> Result<()> {
+    match fast::family(data, layout, which, out) {
+        Ok(None) => Ok(()),
+        Ok(Some(row)) => Err(Error::AllNegInfRow { row }),
+        Err(_) => {
+            let v = reference_rows(data, layout, |m| {
+                let r = match which {
+                    Family::Softmax => reference::softmax(m)?,
+                    Family::LogSoftmax => reference::log_softmax(m)?,
+                };
+                Ok(r.iter().copied().collect())
+            })?;
+            out.copy_from_slice(&v);
+            Ok(())
+        }
+    }
+}
+
+/// Run a reference function on the `(rows, C)` matrix of a layout, and give its result back
+/// in the layout's order (for matrix results) or row order (for one value per row). Its
+/// errors name rows in the layout's row order.
+fn reference_rows<T: Real>(
+    data: &[T],
+    layout: FastLayout,
+    f: impl Fn(&DMatrix<T>) -> Result<Vec<T>>,
+) -> Result<Vec<T>> {
+    let (n, c) = (layout.n(), layout.classes);
+    let m = DMatrix::from_fn(n, c, |r, k| data[layout.at(r, k)]);
+    let v = f(&m)?;
+    if v.len() == n {
+        return Ok(v);
+    }
+    // Column-major (n, c) back to the layout.
+    let mut out = vec![T::zero(); data.len()];
+    for r in 0..n {
+        for k in 0..c {
+            out[layout.at(r, k)] = v[k * n + r];
+        }
+    }
+    Ok(out)
 }
 
 /// Broadcast an optional weight to `shape` and flatten it (row-major), checking it.

@@ -1,0 +1,472 @@
+//! The fast kernels against the slow reference loops (`ce_mle::loss::reference`), as PyTorch
+//! tests its kernels: the same cases through both, on every layout the kernels serve
+//! (nalgebra's column-major matrices, PyTorch's row-major slices, rows longer than one
+//! online chunk), in `f64` and `f32`, with every option, non-finite logits and bad input.
+//! Results agree to a few ULP; errors are the same error.
+
+use ce_mle::Error;
+use ce_mle::loss::rows::{self, RowTarget};
+use ce_mle::loss::{
+    CrossEntropyOptions, Loss, Reduction, Target, cross_entropy_with_grad, reference,
+};
+use ce_mle::softmax;
+use nalgebra::{DMatrix, DVector};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// A logit: mostly moderate, sometimes tied, huge, tiny or `−∞`.
+fn logit(r: &mut ChaCha8Rng, style: u32) -> f64 {
+    match style {
+        0 => r.random_range(-30.0..30.0),
+        1 => r.random_range(-3..=3) as f64,
+        2 => r.random_range(-1e300..1e300),
+        3 => {
+            if r.random_bool(0.3) {
+                f64::NEG_INFINITY
+            } else {
+                r.random_range(-5.0..5.0)
+            }
+        }
+        4 => r.random_range(-1e-300..1e-300),
+        _ => r.random_range(-800.0..0.0),
+    }
+}
+
+/// A case: logits `(n, c)`, a target and options, in `f64`.
+struct Case {
+    z: DMatrix<f64>,
+    indices: Option<Vec<i64>>,
+    probs: Option<DMatrix<f64>>,
+    opts: CrossEntropyOptions<f64>,
+}
+
+fn case(r: &mut ChaCha8Rng) -> Case {
+    let n = r.random_range(0..24);
+    // Mostly small rows; sometimes longer than one online chunk (1024), with the maximum
+    // anywhere.
+    let c = if r.random_bool(0.15) {
+        r.random_range(1000..2600)
+    } else {
+        r.random_range(1..40)
+    };
+    let style = r.random_range(0..6);
+    let z = DMatrix::from_fn(n, c, |_, _| logit(r, style));
+    let mut opts = CrossEntropyOptions::default().reduction(match r.random_range(0..3) {
+        0 => Reduction::Mean,
+        1 => Reduction::Sum,
+        _ => Reduction::None,
+    });
+    if r.random_bool(0.3) {
+        opts = opts.label_smoothing(r.random_range(0.0..1.0));
+    }
+    if r.random_bool(0.3) {
+        let w = DVector::from_fn(c, |_, _| {
+            if r.random_bool(0.2) {
+                0.0
+            } else {
+                r.random_range(0.0..3.0)
+            }
+        });
+        opts = opts.weight(w);
+    }
+    let (indices, probs) = if r.random_bool(0.75) {
+        let t = (0..n)
+            .map(|_| {
+                if r.random_bool(0.1) {
+                    -100
+                } else {
+                    r.random_range(0..c as i64)
+                }
+            })
+            .collect();
+        (Some(t), None)
+    } else {
+        let p = DMatrix::from_fn(n, c, |_, _| r.random_range(0.0..1.0));
+        let p = DMatrix::from_fn(n, c, |i, j| p[(i, j)] / p.row(i).sum());
+        (None, Some(p))
+    };
+    Case {
+        z,
+        indices,
+        probs,
+        opts,
+    }
+}
+
+fn target<'a, T: ce_mle::Real>(
+    indices: &'a Option<Vec<i64>>,
+    probs: &'a Option<DMatrix<T>>,
+) -> Target<'a, T> {
+    match (indices, probs) {
+        (Some(t), _) => Target::Indices(t),
+        (None, Some(p)) => Target::Probabilities(p),
+        (None, None) => unreachable!("every case has a target"),
+    }
+}
+
+/// `|a − b| ≤ ulps·ε·scale`, or both the same non-finite value.
+fn near(a: f64, b: f64, ulps: f64, eps: f64, scale: f64) -> bool {
+    if a == b {
+        return true;
+    }
+    (a - b).abs() <= ulps * eps * scale.max(f64::MIN_POSITIVE)
+}
+
+fn losses<T: ce_mle::Real>(l: &Loss<T>) -> Vec<f64> {
+    match l {
+        Loss::Scalar(v) => vec![v.as_f64()],
+        Loss::PerSample(v) => v.iter().map(|x| x.as_f64()).collect(),
+    }
+}
+
+/// The same error: the same kind and the same message (an error holding a NaN is not equal to
+/// itself).
+fn same_error(a: &Error, b: &Error) -> bool {
+    a.kind() == b.kind() && a.to_string() == b.to_string()
+}
+
+/// The size of the terms whose sum is the gradient of row `r` (the bound on its rounding
+/// errors): `q_k·(w_y + W/C)` and the constants `w_y`, `w_k/C` for class indices,
+/// `q_k·mass + w_k·p'_k` for probabilities, over the mean's denominator.
+fn gradient_scale(k: &Case, r: usize) -> f64 {
+    let c = k.z.ncols();
+    let w = |j: usize| k.opts.weight.as_ref().map_or(1.0, |w| w[j]);
+    let w_max = (0..c).map(w).fold(0.0f64, f64::max).max(f64::MIN_POSITIVE);
+    let w_total: f64 = (0..c).map(w).sum();
+    let eps = k.opts.label_smoothing;
+    let denom = match (&k.indices, k.opts.reduction) {
+        (Some(t), Reduction::Mean) => {
+            t.iter()
+                .filter(|&&y| y >= 0)
+                .map(|&y| w(y as usize) / w_max)
+                .sum::<f64>()
+                * w_max
+        }
+        (None, Reduction::Mean) => k.z.nrows() as f64,
+        _ => 1.0,
+    };
+    let per = match (&k.indices, &k.probs) {
+        (Some(t), _) if t[r] < 0 => 0.0,
+        (Some(t), _) => w(t[r] as usize) + (eps * (w_total + w_max) / c as f64),
+        (None, Some(p)) => {
+            2.0 * (0..c)
+                .map(|j| w(j) * ((1.0 - eps) * p[(r, j)] + eps / c as f64))
+                .sum::<f64>()
+        }
+        (None, None) => 0.0,
+    };
+    per / denom.max(f64::MIN_POSITIVE)
+}
+
+/// The fast and the reference result of one case agree: the same error, or losses within
+/// `ulps` ULP and gradients within `ulps` ULP of the size of their terms.
+fn agree<T: ce_mle::Real>(
+    name: &str,
+    k: &Case,
+    fast: Result<(Loss<T>, DMatrix<T>), Error>,
+    slow: Result<(Loss<T>, DMatrix<T>), Error>,
+    ulps: f64,
+) {
+    let eps = T::UNIT_ROUNDOFF * 2.0;
+    match (fast, slow) {
+        (Err(a), Err(b)) => assert!(same_error(&a, &b), "{name}: {a} vs {b}"),
+        (Ok((la, ga)), Ok((lb, gb))) => {
+            // A smoothed or soft-target loss sums C terms (all ≥ 0) naively in the reference:
+            // its own error is up to C ULP.
+            let sums = k.opts.label_smoothing > 0.0 || k.probs.is_some();
+            let loss_ulps = if sums {
+                ulps + k.z.ncols() as f64
+            } else {
+                ulps
+            };
+            for (a, b) in losses(&la).into_iter().zip(losses(&lb)) {
+                assert!(
+                    near(a, b, loss_ulps, eps, b.abs()),
+                    "{name}: loss {a} vs {b}"
+                );
+            }
+            assert_eq!(ga.shape(), gb.shape(), "{name}: gradient shapes");
+            for r in 0..ga.nrows() {
+                let scale = gb
+                    .row(r)
+                    .iter()
+                    .fold(0.0f64, |m, x| m.max(x.as_f64().abs()))
+                    .max(gradient_scale(k, r));
+                for k in 0..ga.ncols() {
+                    let (a, b) = (ga[(r, k)].as_f64(), gb[(r, k)].as_f64());
+                    assert!(
+                        near(a, b, ulps, eps, scale),
+                        "{name}: grad[{r}, {k}] {a} vs {b}"
+                    );
+                }
+            }
+        }
+        (a, b) => panic!("{name}: fast {a:?} vs reference {b:?}"),
+    }
+}
+
+fn to_f32(m: &DMatrix<f64>) -> DMatrix<f32> {
+    m.map(|x| x as f32)
+}
+
+fn opts_f32(o: &CrossEntropyOptions<f64>) -> CrossEntropyOptions<f32> {
+    CrossEntropyOptions {
+        weight: o.weight.as_ref().map(|w| w.map(|x| x as f32)),
+        ignore_index: o.ignore_index,
+        reduction: o.reduction,
+        label_smoothing: o.label_smoothing,
+    }
+}
+
+/// Row-major copy of a column-major matrix.
+fn row_major<T: ce_mle::Real>(m: &DMatrix<T>) -> Vec<T> {
+    m.transpose().as_slice().to_vec()
+}
+
+/// The row-major API's result, gradient back as a matrix.
+fn rows_api<T: ce_mle::Real>(
+    z: &DMatrix<T>,
+    indices: &Option<Vec<i64>>,
+    probs: &Option<DMatrix<T>>,
+    opts: &CrossEntropyOptions<T>,
+) -> Result<(Loss<T>, DMatrix<T>), Error> {
+    let (n, c) = z.shape();
+    let data = row_major(z);
+    let p = probs.as_ref().map(row_major);
+    let t = match (indices, &p) {
+        (Some(t), _) => RowTarget::Indices(t),
+        (None, Some(p)) => RowTarget::Probabilities(p),
+        (None, None) => unreachable!("every case has a target"),
+    };
+    let mut g = vec![T::zero(); data.len()];
+    let l = rows::cross_entropy_with_grad(&data, c, t, opts, &mut g)?;
+    // Forward alone and in place give the same loss, and in place the same gradient.
+    assert_eq!(rows::cross_entropy(&data, c, t, opts)?, l);
+    let mut inplace = data.clone();
+    assert_eq!(
+        rows::cross_entropy_backward_in_place(&mut inplace, c, t, opts)?,
+        l
+    );
+    assert!(inplace == g, "in-place gradient differs");
+    Ok((l, DMatrix::from_row_slice(n, c, &g)))
+}
+
+#[test]
+fn cross_entropy_fast_paths_agree_with_the_reference() {
+    let mut r = ChaCha8Rng::seed_from_u64(20_241_206);
+    for i in 0..400 {
+        let k = case(&mut r);
+        let t = target(&k.indices, &k.probs);
+        let slow = reference::cross_entropy_with_grad(&k.z, t, &k.opts);
+        agree(
+            &format!("case {i} f64 matrix"),
+            &k,
+            cross_entropy_with_grad(&k.z, t, &k.opts),
+            slow.clone(),
+            8.0,
+        );
+        agree(
+            &format!("case {i} f64 rows"),
+            &k,
+            rows_api(&k.z, &k.indices, &k.probs, &k.opts),
+            slow,
+            8.0,
+        );
+        let (z32, p32, o32) = (
+            to_f32(&k.z),
+            k.probs.as_ref().map(to_f32),
+            opts_f32(&k.opts),
+        );
+        let t32 = target(&k.indices, &p32);
+        let slow32 = reference::cross_entropy_with_grad(&z32, t32, &o32);
+        agree(
+            &format!("case {i} f32 matrix"),
+            &k,
+            cross_entropy_with_grad(&z32, t32, &o32),
+            slow32.clone(),
+            4.0,
+        );
+        agree(
+            &format!("case {i} f32 rows"),
+            &k,
+            rows_api(&z32, &k.indices, &p32, &o32),
+            slow32,
+            4.0,
+        );
+    }
+}
+
+#[test]
+fn softmax_family_fast_paths_agree_with_the_reference() {
+    let mut r = ChaCha8Rng::seed_from_u64(7);
+    for i in 0..300 {
+        let k = case(&mut r);
+        let (n, c) = k.z.shape();
+        let z = &k.z;
+        type Pair = (
+            &'static str,
+            Result<DMatrix<f64>, Error>,
+            Result<DMatrix<f64>, Error>,
+        );
+        let pairs: [Pair; 2] = [
+            ("softmax", softmax::softmax(z), reference::softmax(z)),
+            (
+                "log_softmax",
+                softmax::log_softmax(z),
+                reference::log_softmax(z),
+            ),
+        ];
+        for (what, fast, slow) in pairs {
+            match (fast, slow) {
+                (Ok(a), Ok(b)) => {
+                    // The row-major API on the same numbers gives the same answer.
+                    let mut out = vec![0.0; n * c];
+                    let data = row_major(z);
+                    if what == "softmax" {
+                        rows::softmax(&data, c, &mut out).unwrap();
+                    } else {
+                        rows::log_softmax(&data, c, &mut out).unwrap();
+                    }
+                    for rr in 0..n {
+                        for kk in 0..c {
+                            let (x, y) = (a[(rr, kk)], b[(rr, kk)]);
+                            let scale = if what == "softmax" { 1.0 } else { y.abs() };
+                            assert!(
+                                near(x, y, 8.0, f64::EPSILON, scale),
+                                "{i} {what} {x} vs {y}"
+                            );
+                            let w = out[rr * c + kk];
+                            assert!(
+                                near(w, y, 8.0, f64::EPSILON, scale),
+                                "{i} {what} rows {w} vs {y}"
+                            );
+                        }
+                    }
+                }
+                (Err(a), Err(b)) => assert!(same_error(&a, &b), "{i} {what}: {a} vs {b}"),
+                (a, b) => panic!("{i} {what}: fast {a:?} vs reference {b:?}"),
+            }
+        }
+        match (softmax::logsumexp(z), reference::logsumexp(z)) {
+            (Ok(a), Ok(b)) => {
+                for (x, y) in a.iter().zip(b.iter()) {
+                    assert!(
+                        near(*x, *y, 8.0, f64::EPSILON, y.abs()),
+                        "{i} lse {x} vs {y}"
+                    );
+                }
+            }
+            (Err(a), Err(b)) => assert!(same_error(&a, &b), "{i} logsumexp: {a} vs {b}"),
+            (a, b) => panic!("{i} logsumexp: fast {a:?} vs reference {b:?}"),
+        }
+    }
+}
+
+/// Bad input through the fast entry points gets the reference's error; the in-place form,
+/// which cannot rerun the reference once it has written, names the first bad element in
+/// row-major order and leaves that row as it was.
+#[test]
+fn bad_input_gets_the_same_error_on_every_path() {
+    let opts = CrossEntropyOptions::default();
+    let mut z = DMatrix::from_row_slice(3, 2, &[0.0, 1.0, 2.0, 3.0, 4.0, 5.0]);
+    z[(2, 0)] = f64::NAN;
+    z[(1, 1)] = f64::INFINITY;
+    let t = [0, 1, 0];
+    let want = reference::cross_entropy(&z, Target::Indices(&t), &opts).unwrap_err();
+    assert_eq!(want.kind(), "InvalidValue");
+    let fast = ce_mle::loss::cross_entropy(&z, Target::Indices(&t), &opts).unwrap_err();
+    assert!(same_error(&fast, &want), "{fast} vs {want}");
+    let data = row_major(&z);
+    let rows_err = rows::cross_entropy(&data, 2, RowTarget::Indices(&t), &opts).unwrap_err();
+    assert!(same_error(&rows_err, &want), "{rows_err} vs {want}");
+    let mut buf = data.clone();
+    let e = rows::cross_entropy_backward_in_place(&mut buf, 2, RowTarget::Indices(&t), &opts)
+        .unwrap_err();
+    assert_eq!(e.kind(), "InvalidValue");
+    assert!(e.to_string().contains("[1, 1]"), "{e}");
+    assert_eq!(&buf[2..4], &data[2..4], "the bad row is left as it was");
+    // Options and targets are checked before anything is written.
+    let mut buf = row_major(&DMatrix::<f64>::zeros(2, 3));
+    let before = buf.clone();
+    let e = rows::cross_entropy_backward_in_place(&mut buf, 3, RowTarget::Indices(&[0, 3]), &opts)
+        .unwrap_err();
+    assert_eq!(e.kind(), "ClassIndexOutOfRange");
+    assert_eq!(buf, before);
+    // Lengths that are not (N, C).
+    let e = rows::cross_entropy(&[0.0; 5], 2, RowTarget::Indices(&[0, 0]), &opts).unwrap_err();
+    assert_eq!(e.kind(), "ShapeMismatch");
+    let e = rows::cross_entropy(&[0.0; 4], 0, RowTarget::Indices(&[]), &opts).unwrap_err();
+    assert_eq!(e.kind(), "Empty");
+    let mut short = [0.0; 3];
+    let e =
+        rows::cross_entropy_with_grad(&[0.0; 4], 2, RowTarget::Indices(&[0, 0]), &opts, &mut short)
+            .unwrap_err();
+    assert_eq!(e.kind(), "ShapeMismatch");
+}
+
+/// The kernels are deterministic whatever the number of threads: the same call twice, and
+/// on a pool of one thread, gives the same bits.
+#[test]
+fn results_do_not_depend_on_the_number_of_threads() {
+    let mut r = ChaCha8Rng::seed_from_u64(99);
+    let (n, c) = (64, 3000);
+    let data: Vec<f32> = (0..n * c).map(|_| r.random_range(-8.0..8.0)).collect();
+    let t: Vec<i64> = (0..n).map(|_| r.random_range(0..c as i64)).collect();
+    let opts = CrossEntropyOptions::default();
+    let run = || {
+        let mut g = vec![0.0f32; n * c];
+        let l =
+            rows::cross_entropy_with_grad(&data, c, RowTarget::Indices(&t), &opts, &mut g).unwrap();
+        (l, g)
+    };
+    let many = run();
+    assert_eq!(run(), many);
+    let one = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap()
+        .install(run);
+    assert_eq!(one, many);
+}
+
+/// The kernels are compiled for AVX-512, for AVX2 and for the baseline from one source, with
+/// the same operations in the same order: each level gives the same bits (on a CPU that has
+/// the wider ones; the others are simply not used).
+#[test]
+fn every_vector_width_gives_the_same_bits() {
+    let mut r = ChaCha8Rng::seed_from_u64(5);
+    let (n, c) = (9, 2100);
+    let z64: Vec<f64> = (0..n * c).map(|_| r.random_range(-20.0..20.0)).collect();
+    let z32: Vec<f32> = z64.iter().map(|&x| x as f32).collect();
+    let zm = DMatrix::from_row_slice(n, c, &z64);
+    let t: Vec<i64> = (0..n).map(|_| r.random_range(0..c as i64)).collect();
+    let run = || {
+        let mut g64 = vec![0.0; n * c];
+        let mut g32 = vec![0.0f32; n * c];
+        let opts = CrossEntropyOptions::default();
+        let l64 = rows::cross_entropy_with_grad(&z64, c, RowTarget::Indices(&t), &opts, &mut g64);
+        let l32 = rows::cross_entropy_with_grad(
+            &z32,
+            c,
+            RowTarget::Indices(&t),
+            &CrossEntropyOptions::default(),
+            &mut g32,
+        );
+        let m = cross_entropy_with_grad(&zm, Target::Indices(&t), &opts).unwrap();
+        (
+            l64.unwrap(),
+            g64,
+            l32.unwrap(),
+            g32,
+            m,
+            softmax::softmax(&zm).unwrap(),
+        )
+    };
+    let wide = run();
+    for level in [1, 0] {
+        rows::limit_simd(level);
+        let narrow = run();
+        rows::limit_simd(2);
+        assert!(narrow == wide, "level {level} differs");
+    }
+}
