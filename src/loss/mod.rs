@@ -78,6 +78,7 @@ mod cross_entropy;
 pub(crate) mod fast;
 pub(crate) mod kernel;
 mod kl_div;
+mod linear;
 mod mse;
 #[cfg(feature = "ndarray")]
 pub mod nd;
@@ -94,6 +95,10 @@ pub use cross_entropy::{
     nll_loss_with_grad,
 };
 pub use kl_div::{KlDivOptions, KlDivReduction, kl_div, kl_div_with_grad};
+pub use linear::{
+    DEFAULT_CHUNK_BYTES, Linear, LinearCrossEntropyOptions, LinearGrads, linear_cross_entropy,
+    linear_cross_entropy_with_grad,
+};
 
 pub use mse::mse_loss;
 
@@ -161,17 +166,23 @@ fn reduce(per: Vec<f64>, reduction: Reduction, denom: f64) -> Result<(Loss, f64)
         // `+ 0.0`: an empty sum is 0, not the −0.0 that `f64::sum` starts from.
         Reduction::Sum => Ok((Loss::Scalar(per.iter().sum::<f64>() + 0.0), 1.0)),
         Reduction::Mean => {
-            if per.is_empty() {
-                return Err(Error::Empty(
-                    "the batch has no samples, so the mean is undefined",
-                ));
-            }
-            if denom <= 0.0 {
-                return Err(Error::UndefinedMean);
-            }
+            mean_denominator(per.len(), denom)?;
             Ok((Loss::Scalar(per.iter().sum::<f64>() / denom), denom))
         }
     }
+}
+
+/// The errors of a `Mean` over `n` samples whose weights sum to `denom`.
+fn mean_denominator(n: usize, denom: f64) -> Result<()> {
+    if n == 0 {
+        return Err(Error::Empty(
+            "the batch has no samples, so the mean is undefined",
+        ));
+    }
+    if denom <= 0.0 {
+        return Err(Error::UndefinedMean);
+    }
+    Ok(())
 }
 
 /// Check a weight vector: finite and non-negative.
