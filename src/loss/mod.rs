@@ -4,9 +4,27 @@
 //!   class-index or probability targets, `weight`, `ignore_index`, `label_smoothing`, reductions.
 //! * [`nll_loss`] — `torch.nn.functional.nll_loss` on log-probabilities.
 //!   `cross_entropy(z, y) = nll_loss(log_softmax(z), y)` when `label_smoothing = 0`.
-//! * [`binary_cross_entropy_with_logits`] — the Bernoulli negative log-likelihood, computed
-//!   stably from logits.
+//! * [`linear_cross_entropy`] — `torch.nn.functional.linear_cross_entropy`: the cross-entropy
+//!   of `X·Wᵀ + b` without the `(N, V)` logits (a language model's head), chunked over tokens.
+//! * [`binary_cross_entropy_with_logits`], [`binary_cross_entropy`] — the Bernoulli negative
+//!   log-likelihood, from logits (stably) or from probabilities.
+//! * [`kl_div`] — `torch.nn.functional.kl_div`.
 //! * [`mse_loss`] — squared error, the Gaussian negative log-likelihood up to constants.
+//!
+//! The same functions on other memory layouts: [`rows`] (row-major slices, PyTorch's layout
+//! and the fastest entry point; the gradient can be written over the logits) and `nd`
+//! (`ndarray`, K-dimensional inputs with the class axis at `dim`, feature `ndarray`).
+//!
+//! # Fast kernels and the reference
+//! The cross-entropy and the softmax family run on vectorised kernels (`kernel` and `fast`,
+//! private): one read of each row for the forward pass (an online log-sum-exp keeps the
+//! maximum and the sum together), the gradient written in the same sweep, `f32` input read as
+//! it is (each element widened in registers, never a widened copy of the buffer), rows spread
+//! over the cores with the `rayon` feature (the results do not depend on the number of
+//! threads or on the vector width). The straightforward loops they replaced are kept in
+//! [`reference`](mod@reference), and the tests compare the two on every option, layout and bad input: the
+//! reference defines the semantics, the kernels must agree with it to a few ULP and return
+//! the same errors.
 //!
 //! All losses are in nats, generic over [`Real`] (`f32` or `f64`: an `f32` input is computed
 //! in `f64` and rounded once, see [`crate::real`]; [`mse_loss`] is `f64` only). Each
