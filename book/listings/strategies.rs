@@ -2,7 +2,7 @@ extern crate ce_mle;
 extern crate ce_mle_book;
 
 // Checks the claims of the chapter "Optimisation strategies, measured" on the overfitting
-// set-up of the previous chapter: L2, L1 (proximal) and early stopping end with a lower
+// set-up of the tradeoffs chapter: L2, L1 (proximal) and early stopping end with a lower
 // validation loss than plain maximum likelihood; L2 shrinks the weights and L1 sets some to
 // exactly 0; noise augmentation makes the training set harder to memorise. And token dropout
 // lowers the sentiment classifier's test loss.

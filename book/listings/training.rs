@@ -207,7 +207,7 @@ fn fresh(report: &TrainReport, untrained: &SoftmaxClassifier, data: &Classificat
     let (before, after) = report.accuracy;
     assert!(after > before && after > 0.2);
     // ... and the loss ends below H(p̂), the best a model that ignores x
-    // can do (the previous chapter) ...
+    // can do (the equivalence chapter) ...
     let labels: Vec<usize> = data.y.iter().map(|&y| y as usize).collect();
     let p_hat = categorical_mle(&labels, 5)?; // the label frequencies
     assert!(report.final_loss < entropy(&p_hat)?);

@@ -260,40 +260,6 @@ fn chinese_prose_has_no_ascii_double_quotes() {
     );
 }
 
-/// The prose of a Markdown page: text outside code blocks, code spans and include
-/// directives, lower-cased, with whitespace collapsed.
-fn prose(markdown: &str) -> String {
-    use pulldown_cmark::{Event, Parser, Tag, TagEnd};
-    let mut out = String::new();
-    let mut in_code = false;
-    for event in Parser::new(markdown) {
-        match event {
-            Event::Start(Tag::CodeBlock(_)) => in_code = true,
-            Event::End(TagEnd::CodeBlock) => in_code = false,
-            Event::Text(t) if !in_code => {
-                out.push_str(&t);
-                out.push(' ');
-            }
-            Event::SoftBreak | Event::HardBreak => out.push(' '),
-            _ => {}
-        }
-    }
-    // Include directives are text to pulldown-cmark: drop them.
-    let mut text = String::new();
-    let mut rest = out.as_str();
-    while let Some(start) = rest.find("{{#") {
-        text.push_str(&rest[..start]);
-        rest = rest[start..]
-            .find("}}")
-            .map_or("", |end| &rest[start + end + 2..]);
-    }
-    text.push_str(rest);
-    text.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
-}
-
 /// Whether `term` occurs in `text` as a whole word (no letter or digit right before or after).
 fn has_word(text: &str, term: &str) -> bool {
     text.match_indices(term).any(|(i, m)| {
@@ -320,7 +286,7 @@ fn glossary_terms_used_in_en_appear_in_zh() {
         if page == "glossary.md" {
             continue; // the glossary itself lists every term in both languages
         }
-        let en = prose(&read(&src("en").join(&page)));
+        let en = crate::common::prose(&read(&src("en").join(&page)));
         let zh: String = read(&src("zh").join(&page)).split_whitespace().collect();
         for (term_en, term_zh) in &rows {
             let zh_term: String = term_zh.split_whitespace().collect();
