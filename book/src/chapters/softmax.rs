@@ -59,6 +59,13 @@ fn softmax_values() -> Result<String> {
     a.put("dom_stable", sci_tex(-log_softmax(&dom)?[(0, 0)], 6));
     a.put("dom_exact", sci_tex(exact, 6));
     a.put("dom_naive", format!("{naive:?}"));
+    // The gradient q − y of that loss: its class-1 component is q₁ > 0 (the chapter says so).
+    let (_, dom_grad) =
+        cross_entropy_with_grad(&dom, Target::Indices(&[0]), &CrossEntropyOptions::default())?;
+    if dom_grad[(0, 1)] <= 0.0 {
+        return Err(book_err("the softmax chapter says q₁ > 0 at the dominant logits"));
+    }
+    a.put("dom_q1", sci_tex(dom_grad[(0, 1)], 6));
 
     // Shift invariance and the bounds of logsumexp.
     let z = DMatrix::from_row_slice(1, 3, &GRAD_LOGITS);
