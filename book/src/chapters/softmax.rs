@@ -63,7 +63,9 @@ fn softmax_values() -> Result<String> {
     let (_, dom_grad) =
         cross_entropy_with_grad(&dom, Target::Indices(&[0]), &CrossEntropyOptions::default())?;
     if dom_grad[(0, 1)] <= 0.0 {
-        return Err(book_err("the softmax chapter says q₁ > 0 at the dominant logits"));
+        return Err(book_err(
+            "the softmax chapter says q₁ > 0 at the dominant logits",
+        ));
     }
     a.put("dom_q1", sci_tex(dom_grad[(0, 1)], 6));
 
