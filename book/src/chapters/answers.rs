@@ -98,7 +98,7 @@ fn answers_figure(lang: usize) -> Result<String> {
         pick(
             [
                 "Gradient steps on the answer scores",
-                "在答案得分上走梯度步",
+                "对候选答案得分做梯度下降",
             ],
             lang,
         ),
