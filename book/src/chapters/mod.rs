@@ -12,7 +12,6 @@ use crate::error::{Error, Result};
 use crate::paths::LANGUAGES;
 
 pub mod answers;
-pub mod appendix;
 pub mod background;
 pub mod bigram;
 pub mod binary;
@@ -20,6 +19,7 @@ pub mod equivalence;
 pub mod glossary;
 pub mod information;
 pub mod likelihood;
+pub mod maintainers;
 pub mod options;
 pub mod sentiment;
 pub mod softmax;
@@ -59,7 +59,7 @@ pub const ALL: &[Outputs] = &[
     strategies::OUTPUTS,
     training::OUTPUTS,
     glossary::OUTPUTS,
-    appendix::OUTPUTS,
+    maintainers::OUTPUTS,
 ];
 
 /// Tolerance of the book's listings: two computations of the same quantity in `f64` agree
