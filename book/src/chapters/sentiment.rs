@@ -26,7 +26,7 @@ use ce_mle::nn::{Linear, SoftmaxClassifier};
 use ce_mle::train::{FitConfig, History, OptimizerSpec, Regularization, fit_with};
 use ce_mle::{Error, Result};
 
-use super::{Anchored, Outputs, book_err, fixed6, pct};
+use super::{Anchored, Outputs, book_err, fixed6, pct, prose_number};
 
 /// The book's labelled reviews: `lang<TAB>label<TAB>text` after a header line; `lang` is `en`
 /// or `zh`, `label` one of [`SENTIMENT_LABELS`].
@@ -529,7 +529,7 @@ fn sentiment_values() -> crate::Result<String> {
     let mut a = Anchored::default();
     a.put("epochs", config.epochs);
     a.put("lr", config.lr);
-    a.put("l2", format!("{:e}", config.l2));
+    a.put("l2", prose_number(&format!("{:e}", config.l2)));
     a.put("test_per_class", config.test_per_class);
     let per_class = reviews(Lang::En)?.iter().filter(|r| r.label == 0).count();
     a.put("per_class", per_class);

@@ -14,7 +14,7 @@ use ce_mle::train::{
     article_start, fit_with,
 };
 
-use super::{Anchored, Outputs, book_err, fixed6};
+use super::{Anchored, Outputs, book_err, fixed6, prose_number};
 use crate::error::Result;
 
 /// The training chapter's claim: the untrained model's mean loss is within this many nats of
@@ -110,7 +110,7 @@ fn training_values() -> Result<String> {
         label += mean - row[y as usize];
     }
     a.put("start_slack", fixed6(slack / n as f64));
-    a.put("start_label", fixed6(label / n as f64));
+    a.put("start_label", prose_number(&fixed6(label / n as f64)));
     a.put(
         "logit_rms",
         format!("{:.2}", (z.norm_squared() / z.len() as f64).sqrt()),
@@ -272,8 +272,9 @@ fn training_torch_values() -> Result<String> {
         "torch_version",
         json["torch_version"].as_str().unwrap_or("?"),
     );
-    a.put("max_loss_diff", format!("{loss_diff:.1e}"));
-    a.put("max_param_rel", format!("{rel:.1e}"));
+    a.put("epochs", h.train.len());
+    a.put("max_loss_diff", prose_number(&format!("{loss_diff:.1e}")));
+    a.put("max_param_rel", prose_number(&format!("{rel:.1e}")));
     a.put("first_loss", fixed6(h.train[0]));
     a.put(
         "final_loss",
