@@ -192,7 +192,7 @@ fn bound(report: &TrainReport, untrained: &SoftmaxClassifier, grad_l1: f64) {
     // Convexity and Hölder's inequality: a hard upper bound.
     assert!(fall <= grad_l1 * moved);
     // Adam moves each parameter by about lr per step, hence the estimate
-    // lr · epochs · ‖∇L(θ₀)‖₁.
+    // lr · epochs · ‖∇J(θ₀)‖₁.
     let estimate = config.lr * config.epochs as f64 * grad_l1;
     assert!(0.5 * estimate <= fall && fall <= estimate);
     // ANCHOR_END: bound
