@@ -205,3 +205,76 @@ fn twin_pages_link_to_the_same_pages() {
         );
     }
 }
+
+/// The value of `ANCHOR: name` … `ANCHOR_END: name` in a generated file.
+fn anchor_value(text: &str, name: &str) -> Option<String> {
+    let start = text.find(&format!("ANCHOR: {name}\n"))? + "ANCHOR: \n".len() + name.len();
+    let end = text[start..].find(&format!("\nANCHOR_END: {name}"))? + start;
+    Some(text[start..end].to_owned())
+}
+
+/// Whether a line of Markdown starts a list item, a heading or a quote: `12. `, `3) `, `- `,
+/// `+ `, `* `, `# `, `> `.
+fn starts_block(line: &str) -> bool {
+    let digits = line.chars().take_while(char::is_ascii_digit).count();
+    let rest = &line[digits..];
+    (digits > 0 && (rest.starts_with(". ") || rest.starts_with(") ") || rest == "." || rest == ")"))
+        || ["- ", "+ ", "* ", "# ", "> "]
+            .iter()
+            .any(|m| line.starts_with(m))
+}
+
+#[test]
+fn the_test_sees_block_markers() {
+    assert!(starts_block("1. Minimising"));
+    assert!(starts_block("12) x"));
+    assert!(starts_block("- x"));
+    assert!(!starts_block("0.5 nats"));
+    assert!(!starts_block("1.8 × 10⁻⁵, and"));
+    assert_eq!(
+        anchor_value("ANCHOR: a\n1\nANCHOR_END: a\n", "a").as_deref(),
+        Some("1")
+    );
+}
+
+/// A number included at the start of a line must not turn the line into a list item or a
+/// heading (`{{#include …:n}}. The` with n = 1 renders as an ordered list "1." and the number
+/// disappears from the sentence).
+#[test]
+fn included_values_do_not_start_markdown_blocks() {
+    let mut bad = Vec::new();
+    for lang in LANGUAGES {
+        for page in pages(lang) {
+            let text = read(&page);
+            let dir = page.parent().expect("page directory");
+            let mut fenced = false;
+            for (n, line) in text.lines().enumerate() {
+                if line.trim_start().starts_with("```") {
+                    fenced = !fenced;
+                }
+                let Some(rest) = line.strip_prefix("{{#include ") else {
+                    continue;
+                };
+                let Some((target, after)) = rest.split_once("}}") else {
+                    continue;
+                };
+                let Some((path, anchor)) = target.split_once(':') else {
+                    continue;
+                };
+                if fenced {
+                    continue;
+                }
+                let value = anchor_value(&read(&dir.join(path)), anchor).unwrap_or_default();
+                let expanded = format!("{value}{after}");
+                if starts_block(&expanded) {
+                    bad.push(format!("{}:{}: {expanded}", page.display(), n + 1));
+                }
+            }
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "move the include off the start of the line:\n{}",
+        bad.join("\n")
+    );
+}
