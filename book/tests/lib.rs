@@ -13,6 +13,7 @@ mod golden_functional;
 mod golden_training;
 mod loss_cli;
 mod plot;
+mod prose;
 mod sentiment;
 mod train_cli;
 mod ulp;
