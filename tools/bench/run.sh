@@ -13,6 +13,6 @@ python3 tools/bench/loss_torch.py --out target/torch-bench.json
 echo "load between: $(cut -d' ' -f1-3 /proc/loadavg)"
 RAYON_NUM_THREADS=2 CE_MLE_TORCH_BENCH="$PWD/target/torch-bench.json" \
   CE_MLE_BENCH_RECORD="$PWD/book/data/performance.json" \
-  CE_MLE_RUSTC_VERSION="$(rustc --version)" \
+  CE_MLE_RUSTC_VERSION="$(rustc --version)" CE_MLE_BENCH_DATE="$(date -u +%F)" \
   cargo bench --bench loss "$@"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
