@@ -14,6 +14,7 @@ mod fsio;
 mod generators;
 mod gradients;
 mod kernels;
+mod ngram;
 mod optim;
 mod oracles;
 mod properties;
