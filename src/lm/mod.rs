@@ -125,7 +125,7 @@
 //! Memory: [`NgramCounts`] keeps 24 bytes per distinct n-gram of every order (≤ `T` per order);
 //! building it sorts one array of `16 · T` bytes per order. A model adds 16 bytes per context.
 
-pub mod baselines;
+mod baselines;
 mod bigram;
 mod ngram;
 mod report;

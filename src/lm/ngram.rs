@@ -436,6 +436,20 @@ impl Discounts {
 ///
 /// Implemented by the count models of this module; [`NextToken::cross_entropy`] is the
 /// validation loss in nats per token.
+///
+/// # Examples
+/// ```
+/// use ce_mle::lm::{CharSplit, KneserNey, NextToken, NgramCounts};
+/// let s = CharSplit::new("the cat sat on the mat; the cat sat on the hat", 0.8)?;
+/// let counts = NgramCounts::new(s.train(), s.vocab_size(), 3)?;
+/// let kn = KneserNey::new(&counts, 3)?;
+/// // A distribution over the whole vocabulary after any history, seen or not.
+/// let p = kn.distribution(&s.train()[..2]);
+/// assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+/// let ce = kn.cross_entropy(s.val())?; // nats per character
+/// assert!(ce > 0.0 && ce < (s.vocab_size() as f64).ln());
+/// # Ok::<(), ce_mle::Error>(())
+/// ```
 pub trait NextToken {
     /// The vocabulary size `V`.
     fn vocab_size(&self) -> usize;

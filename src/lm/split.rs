@@ -32,6 +32,17 @@ pub fn split_point(chars: usize, train_fraction: f64) -> usize {
 ///
 /// Use [`CharSplit::with_vocab`] to encode text with another model's vocabulary (e.g. a
 /// checkpoint's): characters outside it are an error unless the vocabulary has an unknown token.
+///
+/// # Examples
+/// ```
+/// use ce_mle::lm::CharSplit;
+/// // 19 characters: int(19 · 0.9) = 17 train, 2 validate.
+/// let s = CharSplit::nanogpt("to be or not to be!")?;
+/// assert_eq!(s.vocab().chars(), [' ', '!', 'b', 'e', 'n', 'o', 'r', 't']);
+/// assert_eq!((s.train().len(), s.val().len()), (17, 2));
+/// assert_eq!(s.decode(s.val())?, "e!");
+/// # Ok::<(), ce_mle::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct CharSplit {
     vocab: Vocab,
