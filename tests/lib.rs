@@ -15,6 +15,7 @@ mod generators;
 mod gradients;
 mod kernels;
 mod linear;
+mod ngram;
 mod optim;
 mod oracles;
 mod properties;

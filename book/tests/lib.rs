@@ -12,6 +12,7 @@ mod determinism;
 mod golden_functional;
 mod golden_training;
 mod loss_cli;
+mod ngram;
 mod plot;
 mod prose;
 mod sentiment;
