@@ -40,10 +40,11 @@
 //! is [`Error::ShapeMismatch`] (PyTorch: `IndexError: Dimension out of range`).
 //!
 //! **`shape`.** It applies to `input`; the other arrays take their shapes from their nested
-//! lists (an empty class-index target `[]` fits an empty batch `(0, C)`). A `shape` that
-//! disagrees with the nested list is an [`CaseError::Invalid`] case, like a ragged list; its
-//! sizes, zeros left out, may multiply to at most [`crate::error::MAX_ELEMENTS`]
-//! ([`Error::TooLarge`]).
+//! lists: the class-index target of an empty batch `(0, C)` is `[]`, and an empty target list
+//! of a binary loss or of `kl_div` (whose target has the input's shape) takes the input's shape
+//! when that shape fits it. A `shape` that disagrees with the nested list is a
+//! [`CaseError::Invalid`] case, like a ragged list; its sizes, zeros left out, may multiply to
+//! at most [`crate::error::MAX_ELEMENTS`] ([`Error::TooLarge`]).
 //!
 //! # A result
 //! `{"output": …, "grad": …}` with the output's shape (a number when reduced) and the
@@ -57,8 +58,10 @@
 //! [`Document::write`] (what `ce-mle loss` runs) reads the numbers of every nested list
 //! straight into flat buffers (8 bytes a number in `float64`, 4 in `float32`, class indices 8),
 //! never into a tree of JSON values; it lets go of the document's text before computing, and
-//! writes each result as it is serialised. What remains is the operation's own buffers
-//! (the input, the output, the gradient and their working copies).
+//! writes each result as it is serialised, the output before the gradient is computed for
+//! `log_softmax` and `logsumexp`. What remains is the operation's own buffers (the input, the
+//! output, the gradient and the kernel's working copies). [`run_json`] and [`result_of`]
+//! build a [`Value`] of the result, for small cases.
 
 use std::fmt;
 use std::io;
@@ -293,12 +296,12 @@ impl Document {
         let (single, results) = self.results();
         if single {
             for r in results {
-                r.serialize(&mut *ser)?;
+                r.serialize_into(&mut *ser)?;
             }
         } else {
             let mut seq = ser.serialize_seq(Some(n))?;
             for r in results {
-                seq.serialize_element(&r)?;
+                seq.serialize_element(&Once::new(r))?;
             }
             SerializeSeq::end(seq)?;
         }
@@ -328,7 +331,7 @@ impl Document {
 /// [`CaseError::Invalid`] if the text is not JSON, or is neither an object nor an array.
 pub fn run_json(text: &str) -> Result<Value> {
     let (single, results) = Document::parse(text.to_owned())?.results();
-    let mut values: Vec<Value> = results.map(|r| r.to_value()).collect();
+    let mut values: Vec<Value> = results.map(CaseResult::into_value).collect();
     if single {
         Ok(values.pop().unwrap_or(Value::Null))
     } else {
@@ -341,7 +344,7 @@ pub fn run_json(text: &str) -> Result<Value> {
 #[must_use]
 pub fn result_of(case: &Value) -> Value {
     let text = case.to_string();
-    prepare(&text).evaluate().to_value()
+    prepare(&text).evaluate().into_value()
 }
 
 // ------------------------------------------------------------------------------ one case
@@ -478,8 +481,8 @@ fn read_case<T: Real>(rc: &Case<'_>) -> Typed<T> {
 impl Prepared {
     fn evaluate(self) -> CaseResult {
         let result = self.case.and_then(|c| match c {
-            AnyCase::F64(c) => run(c).map(Computed::F64),
-            AnyCase::F32(c) => run(c).map(Computed::F32),
+            AnyCase::F64(c) => run(c).map(AnyComputed::F64),
+            AnyCase::F32(c) => run(c).map(AnyComputed::F32),
         });
         CaseResult {
             name: self.name,
@@ -537,7 +540,7 @@ impl<T: Real> Leaves<T> {
     }
 
     /// Leave [`Leaves::Ints`]: the integers so far as floats.
-    fn to_floats(&mut self, big: Option<String>) {
+    fn make_floats(&mut self, big: Option<String>) {
         if let Leaves::Ints { values, neg_zero } = self {
             let mut floats: Vec<T> = Vec::with_capacity(values.capacity());
             floats.extend(values.iter().map(|&i| T::round_from_f64(i as f64)));
@@ -697,9 +700,9 @@ fn read_leaf<T: Real>(
                         values.push(v);
                         return j;
                     }
-                    leaves.to_floats(Some(text.to_string()));
+                    leaves.make_floats(Some(text.to_string()));
                 } else {
-                    leaves.to_floats(None);
+                    leaves.make_floats(None);
                 }
             }
             match text.parse::<f64>() {
@@ -724,7 +727,7 @@ fn read_leaf<T: Real>(
             } else {
                 raw[i + 1..j.min(b.len())].to_string()
             };
-            leaves.to_floats(None);
+            leaves.make_floats(None);
             match non_finite(&s, what) {
                 Ok(x) => leaves.push_float(x),
                 Err(e) => leaves.fail(e),
@@ -736,7 +739,7 @@ fn read_leaf<T: Real>(
             let mut stream = serde_json::Deserializer::from_str(&raw[i..]).into_iter::<Value>();
             let other = stream.next().and_then(std::result::Result::ok);
             let end = i + stream.byte_offset().max(1);
-            leaves.to_floats(None);
+            leaves.make_floats(None);
             let shown = other.map_or_else(|| raw[i..end].to_string(), |v| v.to_string());
             leaves.fail(bad(format!("{what}: {shown} is not a number")));
             end
@@ -751,7 +754,7 @@ impl<T: Real> Tensor<T> {
         let values = match self.leaves {
             Leaves::Bad { error, .. } => return Err(error),
             mut ints @ Leaves::Ints { .. } => {
-                ints.to_floats(None);
+                ints.make_floats(None);
                 match ints {
                     Leaves::Floats { values, .. } => values,
                     _ => Vec::new(),
@@ -914,7 +917,7 @@ fn class_weight<T: Real>(t: Option<Tensor<T>>) -> Result<Option<nalgebra::DVecto
     }
 }
 
-fn run<T: Real>(case: Typed<T>) -> Result<NdOutput<T>> {
+fn run<T: Real>(case: Typed<T>) -> Result<Computed<T>> {
     let Typed {
         input,
         args: mut case,
@@ -950,7 +953,8 @@ fn run<T: Real>(case: Typed<T>) -> Result<NdOutput<T>> {
                         NdTarget::Indices(idx.view()),
                         &opts,
                         want,
-                    )?);
+                    )?
+                    .into());
                 }
                 Indices::No(t) => t.floats()?,
             };
@@ -970,7 +974,8 @@ fn run<T: Real>(case: Typed<T>) -> Result<NdOutput<T>> {
                 NdTarget::Probabilities(probabilities.view()),
                 &opts,
                 want,
-            )?)
+            )?
+            .into())
         }
         Op::NllLoss => {
             case.only(&["target", "weight", "ignore_index", "reduction"])?;
@@ -987,7 +992,7 @@ fn run<T: Real>(case: Typed<T>) -> Result<NdOutput<T>> {
                     "nll_loss needs class indices as JSON integers (e.g. 2, not 2.0)",
                 ));
             };
-            Ok(nd::nll_loss(input.view(), idx.view(), &opts, want)?)
+            Ok(nd::nll_loss(input.view(), idx.view(), &opts, want)?.into())
         }
         Op::BinaryCrossEntropyWithLogits => {
             case.only(&["target", "weight", "pos_weight", "reduction"])?;
@@ -1001,7 +1006,8 @@ fn run<T: Real>(case: Typed<T>) -> Result<NdOutput<T>> {
                 pw.as_ref().map(ArrayD::view),
                 case.reduction()?,
                 want,
-            )?)
+            )?
+            .into())
         }
         Op::BinaryCrossEntropy => {
             case.only(&["target", "weight", "reduction"])?;
@@ -1013,7 +1019,8 @@ fn run<T: Real>(case: Typed<T>) -> Result<NdOutput<T>> {
                 w.as_ref().map(ArrayD::view),
                 case.reduction()?,
                 want,
-            )?)
+            )?
+            .into())
         }
         Op::KlDiv => {
             case.only(&["target", "reduction", "log_target"])?;
@@ -1024,7 +1031,8 @@ fn run<T: Real>(case: Typed<T>) -> Result<NdOutput<T>> {
                 kl_reduction(case.reduction.as_deref())?,
                 case.log_target.unwrap_or(false),
                 want,
-            )?)
+            )?
+            .into())
         }
         Op::LogSoftmax | Op::Softmax | Op::Logsumexp => {
             case.only(&["dim"])?;
@@ -1033,37 +1041,164 @@ fn run<T: Real>(case: Typed<T>) -> Result<NdOutput<T>> {
                 Op::Softmax => SoftmaxOp::Softmax,
                 _ => SoftmaxOp::LogSumExp,
             };
-            Ok(match case.dim {
-                None => nd::softmax_family(input.view(), op, want)?,
-                // Beyond isize: out of range for any input, as `isize::MAX` is.
-                Some(d) => nd::softmax_family_dim(
-                    input.view(),
-                    op,
-                    isize::try_from(d).unwrap_or(isize::MAX),
-                    want,
-                )?,
+            let ndim = input.ndim() as isize;
+            // Beyond isize: out of range for any input, as `isize::MAX` is.
+            let dim = case.dim.map(|d| isize::try_from(d).unwrap_or(isize::MAX));
+            let axis = match dim.unwrap_or(isize::from(ndim > 1)) {
+                d if d < 0 => d + ndim,
+                d => d,
+            };
+            // The gradients of log_softmax and logsumexp are computed after the output has
+            // been written and let go (see `Grad::Family`), when nothing can fail there: every
+            // slice along the axis holds a finite number and no NaN or +∞ (otherwise the
+            // kernel computes both, and reports what it refuses). Softmax's gradient is zero.
+            let deferred = want
+                && op != SoftmaxOp::Softmax
+                && (0..ndim).contains(&axis)
+                && finite_lanes(&input, axis as usize);
+            let out = match dim {
+                None => nd::softmax_family(input.view(), op, want && !deferred)?,
+                Some(d) => nd::softmax_family_dim(input.view(), op, d, want && !deferred)?,
+            };
+            if !deferred {
+                return Ok(out.into());
+            }
+            let axis = axis as usize;
+            Ok(Computed {
+                output: out.output,
+                grad: Some(Grad::Family {
+                    input,
+                    axis,
+                    log_softmax: op == SoftmaxOp::LogSoftmax,
+                }),
             })
         }
     }
 }
 
+/// Every slice along `axis` holds a finite number, and no NaN or +∞: the softmax along it
+/// cannot fail.
+fn finite_lanes<T: Real>(input: &ArrayD<T>, axis: usize) -> bool {
+    input.lanes(ndarray::Axis(axis)).into_iter().all(|lane| {
+        let mut finite = false;
+        for x in lane {
+            let x = x.as_f64();
+            if x.is_nan() || x == f64::INFINITY {
+                return false;
+            }
+            finite |= x.is_finite();
+        }
+        finite
+    })
+}
+
 // ------------------------------------------------------------------------------ results
 
-/// A computed output, in its dtype.
-enum Computed {
-    F64(NdOutput<f64>),
-    F32(NdOutput<f32>),
+/// A result of one case: the output, and the gradient when asked for.
+struct Computed<T> {
+    output: ArrayD<T>,
+    grad: Option<Grad<T>>,
+}
+
+impl<T: Real> From<NdOutput<T>> for Computed<T> {
+    fn from(o: NdOutput<T>) -> Self {
+        Self {
+            output: o.output,
+            grad: o.grad.map(Grad::Ready),
+        }
+    }
+}
+
+/// A gradient, computed or still to compute.
+enum Grad<T> {
+    Ready(ArrayD<T>),
+    /// The gradient of Σ log_softmax (`1 − C·s`) or of Σ logsumexp (`s`) along `axis`, with
+    /// `s` the softmax in `f64`: the formulas of [`nd::softmax_family_dim`], computed once the
+    /// output has been written and let go, so that the input, the output and the working
+    /// copies of the gradient are never all held at once (`torch_json::
+    /// deferred_softmax_family_gradients_are_the_kernels` holds the two to the same bits).
+    Family {
+        input: ArrayD<T>,
+        axis: usize,
+        log_softmax: bool,
+    },
+}
+
+impl<T: Real> Grad<T> {
+    fn resolve(self) -> crate::error::Result<ArrayD<T>> {
+        match self {
+            Grad::Ready(g) => Ok(g),
+            Grad::Family {
+                input,
+                axis,
+                log_softmax,
+            } => {
+                let c = input.shape().get(axis).copied().unwrap_or(0) as f64;
+                let wide = input.mapv_into_any(|x| x.as_f64());
+                let s =
+                    nd::softmax_family_dim(wide.view(), SoftmaxOp::Softmax, axis as isize, false)?
+                        .output;
+                drop(wide);
+                Ok(s.mapv_into_any(|s| {
+                    T::round_from_f64(if log_softmax { 1.0 - c * s } else { s })
+                }))
+            }
+        }
+    }
+}
+
+/// A computed result, in its dtype.
+enum AnyComputed {
+    F64(Computed<f64>),
+    F32(Computed<f32>),
 }
 
 /// One result: `name` (echoed), then `output` and `grad`, or `error`.
 struct CaseResult {
     name: Option<Value>,
-    result: Result<Computed>,
+    result: Result<AnyComputed>,
 }
 
 impl CaseResult {
-    fn to_value(&self) -> Value {
-        serde_json::to_value(self).unwrap_or_else(|e| Value::String(e.to_string()))
+    fn into_value(self) -> Value {
+        serde_json::to_value(Once::new(self)).unwrap_or_else(|e| Value::String(e.to_string()))
+    }
+
+    /// Write the result, letting go of each array once it is written.
+    fn serialize_into<S: Serializer>(self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let entries = match &self.result {
+            Ok(AnyComputed::F64(c)) => 1 + usize::from(c.grad.is_some()),
+            Ok(AnyComputed::F32(c)) => 1 + usize::from(c.grad.is_some()),
+            Err(_) => 1,
+        };
+        let mut m = s.serialize_map(Some(entries + usize::from(self.name.is_some())))?;
+        if let Some(n) = &self.name {
+            m.serialize_entry("name", n)?;
+        }
+        match self.result {
+            Ok(AnyComputed::F64(c)) => output_entries(&mut m, c)?,
+            Ok(AnyComputed::F32(c)) => output_entries(&mut m, c)?,
+            Err(e) => m.serialize_entry("error", &ErrorJson(&e))?,
+        }
+        m.end()
+    }
+}
+
+/// A [`CaseResult`] as `Serialize` (written once: serialising consumes it).
+struct Once(std::cell::RefCell<Option<CaseResult>>);
+
+impl Once {
+    fn new(r: CaseResult) -> Self {
+        Self(std::cell::RefCell::new(Some(r)))
+    }
+}
+
+impl Serialize for Once {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self.0.borrow_mut().take() {
+            Some(r) => r.serialize_into(s),
+            None => Err(serde::ser::Error::custom("a result is written once")),
+        }
     }
 }
 
@@ -1128,31 +1263,15 @@ impl Serialize for ErrorJson<'_> {
 
 fn output_entries<M: serde::ser::SerializeMap, T: Real>(
     m: &mut M,
-    out: &NdOutput<T>,
+    c: Computed<T>,
 ) -> std::result::Result<(), M::Error> {
-    m.serialize_entry("output", &AsNested(&out.output))?;
-    if let Some(g) = &out.grad {
-        m.serialize_entry("grad", &AsNested(g))?;
+    let Computed { output, grad } = c;
+    m.serialize_entry("output", &AsNested(&output))?;
+    drop(output);
+    if let Some(g) = grad {
+        // The output was computed from the same input: its checks have passed.
+        let g = g.resolve().map_err(serde::ser::Error::custom)?;
+        m.serialize_entry("grad", &AsNested(&g))?;
     }
     Ok(())
-}
-
-impl Serialize for CaseResult {
-    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        let entries = match &self.result {
-            Ok(Computed::F64(o)) => 1 + usize::from(o.grad.is_some()),
-            Ok(Computed::F32(o)) => 1 + usize::from(o.grad.is_some()),
-            Err(_) => 1,
-        };
-        let mut m = s.serialize_map(Some(entries + usize::from(self.name.is_some())))?;
-        if let Some(n) = &self.name {
-            m.serialize_entry("name", n)?;
-        }
-        match &self.result {
-            Ok(Computed::F64(o)) => output_entries(&mut m, o)?,
-            Ok(Computed::F32(o)) => output_entries(&mut m, o)?,
-            Err(e) => m.serialize_entry("error", &ErrorJson(e))?,
-        }
-        m.end()
-    }
 }

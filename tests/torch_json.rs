@@ -648,3 +648,101 @@ fn streamed_results_are_the_values_serde_json_prints() {
     assert_eq!(Document::parse("{\"op\": 1}".into()).unwrap().len(), 1);
     assert!(Document::parse("[]".into()).unwrap().is_empty());
 }
+
+/// `ce-mle loss` computes the gradients of log_softmax and logsumexp after writing the output
+/// (to hold less memory at once); they must be, bit for bit, what
+/// `loss::nd::softmax_family_dim` returns with `want_grad`, in both dtypes, along every axis,
+/// on the kernels' fast path and on inputs that send them to the reference (−∞, 1e300).
+#[test]
+fn deferred_softmax_family_gradients_are_the_kernels() {
+    use ce_mle::loss::nd::{SoftmaxOp, softmax_family, softmax_family_dim};
+    let smooth: Vec<f64> = (0..24).map(|i| (f64::from(i) * 1.3).sin() * 4.0).collect();
+    let mut hard = smooth.clone();
+    hard[1] = f64::NEG_INFINITY;
+    hard[6] = 1e300;
+    hard[7] = -1e300;
+    hard[13] = f64::NEG_INFINITY;
+    for (name, op) in [
+        ("log_softmax", SoftmaxOp::LogSoftmax),
+        ("logsumexp", SoftmaxOp::LogSumExp),
+    ] {
+        for values in [&smooth, &hard] {
+            for dim in [None, Some(0isize), Some(1), Some(2), Some(-1)] {
+                let x = ArrayD::from_shape_vec(IxDyn(&[2, 3, 4]), values.clone()).unwrap();
+                let mut case = json!({"op": name, "input": to_json(&x), "grad": true});
+                if let Some(d) = dim {
+                    case["dim"] = json!(d);
+                }
+                for dtype in ["float64", "float32"] {
+                    case["dtype"] = json!(dtype);
+                    let r = result_of(&case);
+                    let want: Result<Vec<f64>, _> = if dtype == "float64" {
+                        match dim {
+                            None => softmax_family(x.view(), op, true),
+                            Some(d) => softmax_family_dim(x.view(), op, d, true),
+                        }
+                        .map(|o| o.grad.unwrap().iter().copied().collect())
+                    } else {
+                        let x32 = x.mapv(|v| v as f32);
+                        match dim {
+                            None => softmax_family(x32.view(), op, true),
+                            Some(d) => softmax_family_dim(x32.view(), op, d, true),
+                        }
+                        .map(|o| o.grad.unwrap().iter().map(|&v| f64::from(v)).collect())
+                    };
+                    let want = match want {
+                        Ok(w) => w,
+                        // (1e300 is +inf in float32: refused by both.)
+                        Err(e) => {
+                            assert_eq!(kind(&r), e.kind(), "{case}: {r}");
+                            continue;
+                        }
+                    };
+                    let got: Vec<f64> = r["grad"]
+                        .as_array()
+                        .map(|a| {
+                            fn leaves(v: &Value, out: &mut Vec<f64>) {
+                                match v {
+                                    Value::Array(a) => a.iter().for_each(|x| leaves(x, out)),
+                                    Value::String(s) if s == "NaN" => out.push(f64::NAN),
+                                    x => out.push(x.as_f64().expect("a number")),
+                                }
+                            }
+                            let mut out = Vec::new();
+                            a.iter().for_each(|x| leaves(x, &mut out));
+                            out
+                        })
+                        .unwrap_or_else(|| panic!("{case}: {r}"));
+                    assert_eq!(got.len(), 24, "{case}: {r}");
+                    for (g, w) in got.iter().zip(&want) {
+                        assert_eq!(g.to_bits(), w.to_bits(), "{case}: {g} vs {w}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn to_json(a: &ArrayD<f64>) -> Value {
+    fn build(data: &[f64], shape: &[usize]) -> Value {
+        match shape.split_first() {
+            None => {
+                let x = data[0];
+                if x == f64::NEG_INFINITY {
+                    json!("-Infinity")
+                } else {
+                    json!(x)
+                }
+            }
+            Some((&n, rest)) => {
+                let stride: usize = rest.iter().product();
+                Value::Array(
+                    (0..n)
+                        .map(|i| build(&data[i * stride..(i + 1) * stride], rest))
+                        .collect(),
+                )
+            }
+        }
+    }
+    build(a.as_slice().unwrap(), a.shape())
+}
