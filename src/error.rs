@@ -59,6 +59,9 @@
 //! 31 | non-finite or huge `label_smoothing` | `torch_json::result_of` | `InvalidCase` (`"Infinity"`), `InvalidLabelSmoothing` (1e308) | `catalogue::case_infinite_label_smoothing_is_not_a_number`
 //! 32 | text that is not JSON, or JSON that is neither a case nor a list | `torch_json::run_json` | `InvalidCase` | `torch_json::a_list_gives_a_list_in_order_and_bad_documents_are_errors`
 //! 33 | nesting deeper than the JSON parser's limit (128) | `torch_json::run_json` | `InvalidCase` | `catalogue::case_nesting_deeper_than_the_parser_allows`
+//! 74 | `shape` that disagrees with the nested list of `input` (`[[1, 2]]` with `[2, 1]`, `[[]]` with `[0, 3]`) or is not a list of sizes; sizes (zeros left out) that multiply beyond `MAX_ELEMENTS` | `torch_json::result_of` | `InvalidCase`; `TooLarge` | `torch_json::shape_writes_an_empty_batch_and_must_agree_with_the_list`
+//! 75 | `dim` outside `−ndim..ndim`; a `dim` that is not one integer (a float, a list), or given to an operation other than the softmax family | `torch_json::result_of` (`loss::nd::softmax_family_dim`) | `ShapeMismatch` (`dim`); `InvalidCase` | `torch_json::dim_chooses_the_axis_of_the_softmax_family`
+//! 76 | a field written twice; a class-index target written as an integer beyond int64 (also beyond u64, which `serde_json` alone reads as a float) | `torch_json::run_json` | `InvalidCase` | `torch_json::integers_beyond_u64_and_duplicate_fields_are_refused`
 //!
 //! ### Optimisers and training
 //!
