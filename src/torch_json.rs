@@ -35,9 +35,10 @@
 //! **`dim`.** Without `dim` the softmax family acts on the class axis, as the losses do. PyTorch's
 //! `torch.softmax`, `torch.log_softmax` and `torch.logsumexp` require `dim`, and the implicit
 //! choice of `F.softmax(x)` without it is deprecated (and takes dim 0 for 0-, 1- and 3-D
-//! inputs, not the class axis): write `dim` when comparing with PyTorch beyond 2-D inputs. A
-//! list of dims and `keepdim` (`logsumexp`) are not supported. An axis the input does not have
-//! is [`Error::ShapeMismatch`] (PyTorch: `IndexError: Dimension out of range`).
+//! inputs, 1 otherwise: not the class axis of a 3-D input): write `dim` when comparing with
+//! PyTorch beyond 2-D inputs. A list of dims and `keepdim` (`logsumexp`) are not supported. An
+//! axis the input does not have is [`Error::ShapeMismatch`] (PyTorch: `IndexError: Dimension
+//! out of range`).
 //!
 //! **`shape`.** It applies to `input`; the other arrays take their shapes from their nested
 //! lists: the class-index target of an empty batch `(0, C)` is `[]`, and an empty target list
