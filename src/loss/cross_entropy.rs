@@ -218,7 +218,9 @@ pub(crate) fn prepare<T: Real>(
         }
     };
     let grad_scale = if opts.reduction == Reduction::Mean {
-        if n == 0 || denom <= 0.0 {
+        // A denominator whose reciprocal overflows (kept class weights in the subnormal range
+        // next to normal ones): the reference, which divides by it, answers.
+        if n == 0 || denom <= 0.0 || !(1.0 / denom).is_finite() {
             return None;
         }
         denom
