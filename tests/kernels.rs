@@ -602,3 +602,50 @@ fn fuzz_weights_whose_total_overflows_give_a_finite_gradient_without_smoothing()
         want[0].abs()
     ));
 }
+
+/// Not a bug but a limit of both implementations, which the fuzzer's first tolerance missed:
+/// a row `[−8.5 × 1554, 5.5e-108, 709.78…]` has the tail `s ≈ 1555·e^−718 = 7.3e-309`, a sum of
+/// subnormal terms, each rounded to a multiple of `2^−1074` (in the kernel and the reference
+/// alike). `log_softmax` at the maximum is `−log1p(s)`: the exact value (mpmath, 60 digits)
+/// is `−7.32154904481725345e-309`; the strided kernel (a column-major matrix of 25 rows, where
+/// the fuzzer met it) gives `−7.32154904481885e-309` (323 steps off), the contiguous kernel and
+/// the reference `−7.321549044821014e-309` (761 steps): 2e-13 and 5e-13 relative, but hundreds
+/// of "ULP" in the subnormal range. The fuzz target allows `2·C` steps for a value that sums
+/// `C` exponentials; so does this test, on both kernels.
+#[test]
+fn fuzz_subnormal_tail_is_within_two_steps_per_term() {
+    let c = 1556;
+    let mut row = vec![-8.5; c];
+    row[731] = 5.456_349_416_084_709e-108;
+    row[925] = 709.782_712_893_384;
+    let exact = -7.321_549_044_817_253_5e-309;
+    let step = f64::from_bits(1);
+    let tol = (8.0 + 2.0 * c as f64) * step;
+    let within = |what: &str, x: f64| {
+        assert!(
+            (x - exact).abs() <= tol,
+            "{what}: {x:e}, exact {exact:e}, {} steps off",
+            ((x - exact).abs() / step).round()
+        );
+    };
+    let mut out = vec![0.0; c];
+    rows::log_softmax(&row, c, &mut out).unwrap();
+    within("rows", out[925]);
+    // One row (contiguous) and nine (the strided kernel of a column-major matrix).
+    for n in [1, 9] {
+        let z = DMatrix::from_fn(n, c, |_, k| row[k]);
+        let fast = softmax::log_softmax(&z).unwrap();
+        let slow = reference::log_softmax(&z).unwrap();
+        for r in 0..n {
+            within("matrix", fast[(r, 925)]);
+            within("reference", slow[(r, 925)]);
+        }
+        // The loss of class 925 is log1p(s): the same sum.
+        let t = vec![925; n];
+        let opts = CrossEntropyOptions::default().reduction(Reduction::None);
+        let l = ce_mle::loss::cross_entropy(&z, Target::Indices(&t), &opts).unwrap();
+        for x in l.per_sample().unwrap().iter() {
+            within("loss", -x);
+        }
+    }
+}

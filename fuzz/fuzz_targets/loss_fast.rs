@@ -27,8 +27,9 @@
 //! within a few ULP of the exact value, so they may differ by a few: losses and the softmax
 //! family within `8` (`f64`) / `4` (`f32`) machine epsilons of the value (`+ C` when a loss
 //! sums `C` terms: label smoothing or probability targets; `+ N` for a reduction over `N`
-//! rows), gradients within as many epsilons of the size of the terms that make them; at
-//! least that many of the type's smallest subnormal steps.
+//! rows), gradients within as many epsilons of the size of the terms that make them; and in
+//! any case within that many of the type's smallest subnormal steps, plus two per exponential
+//! summed (a tail of `C` subnormal terms is rounded term by term, in both implementations).
 #![no_main]
 
 use std::collections::hash_map::DefaultHasher;
@@ -632,16 +633,20 @@ fn same_error(a: &Error, b: &Error) -> bool {
     a.kind() == b.kind() && a.to_string() == b.to_string()
 }
 
-/// `a` and `b` agree within `ulps` machine epsilons of `scale` (at least `ulps` subnormal
-/// steps), with the same NaN and infinities.
-fn close<T: F>(a: f64, b: f64, ulps: f64, scale: f64) -> bool {
+/// `a` and `b` agree within `ulps` machine epsilons of `scale`, with the same NaN and
+/// infinities; and in any case within `ulps + 2·terms` of the type's smallest subnormal steps,
+/// for a value that sums `terms` exponentials: in the subnormal range each is rounded to a
+/// multiple of that step, in the fast kernel and in the reference alike (a tail of 1555 terms
+/// `e^−718` is 7.3e-309, and the two differ by 440 steps, 3e-13 of it).
+fn close<T: F>(a: f64, b: f64, ulps: f64, scale: f64, terms: f64) -> bool {
     if a == b || (a.is_nan() && b.is_nan()) {
         return true;
     }
     if !a.is_finite() || !b.is_finite() {
         return false;
     }
-    (a - b).abs() <= ulps * T::EPS * scale.max(T::MIN_POS)
+    let step = T::EPS * T::MIN_POS;
+    (a - b).abs() <= (ulps * T::EPS * scale).max((ulps + 2.0 * terms) * step)
 }
 
 /// A description of a mismatch, with the case.
@@ -1018,7 +1023,9 @@ fn check_ce<T: F>(case: &Case<T>, f: &Flat<T>, name: &str, fast: &Out, slow: &Ou
                 );
             }
             for (i, (a, b)) in la.iter().zip(lb).enumerate() {
-                if !close::<T>(*a, *b, u, b.abs()) {
+                // Each loss sums the tails of the rows it covers.
+                let terms = (f.c * if la.len() == 1 { f.rows } else { 1 }) as f64;
+                if !close::<T>(*a, *b, u, b.abs(), terms) {
                     fail(case, &format!("{name}: loss[{i}] {a:e} vs reference {b:e}"));
                 }
             }
@@ -1037,7 +1044,7 @@ fn check_ce<T: F>(case: &Case<T>, f: &Flat<T>, name: &str, fast: &Out, slow: &Ou
                         .fold(0.0f64, |m, x| m.max(x.abs()))
                         .max(gradient_scale(case, f, r));
                     for (k, (a, b)) in rowa.iter().zip(rowb).enumerate() {
-                        if !close::<T>(*a, *b, ulps::<T>(), scale) {
+                        if !close::<T>(*a, *b, ulps::<T>(), scale, 0.0) {
                             fail(
                                 case,
                                 &format!("{name}: grad[{r}, {k}] {a:e} vs reference {b:e}"),
@@ -1280,7 +1287,16 @@ fn check_in_place<T: F>(case: &Case<T>, f: &Flat<T>, fast: &Fast, rows_shape_ok:
 
 /// A softmax-family answer against the reference's: values relative to themselves; a
 /// gradient within the given scales.
-fn check_family<T: F>(case: &Case<T>, name: &str, fast: &Out, slow: &Out, gscale: Option<&[f64]>) {
+/// `terms`: the length of the rows (the number of exponentials in each tail).
+fn check_family<T: F>(
+    case: &Case<T>,
+    name: &str,
+    fast: &Out,
+    slow: &Out,
+    gscale: Option<&[f64]>,
+    terms: usize,
+) {
+    let terms = terms as f64;
     match (fast, slow) {
         (Err(a), Err(b)) => {
             if !same_error(a, b) {
@@ -1292,7 +1308,7 @@ fn check_family<T: F>(case: &Case<T>, name: &str, fast: &Out, slow: &Out, gscale
                 fail(case, &format!("{name}: {} values vs {}", a.len(), b.len()));
             }
             for (i, (x, y)) in a.iter().zip(b).enumerate() {
-                if !close::<T>(*x, *y, ulps::<T>(), y.abs()) {
+                if !close::<T>(*x, *y, ulps::<T>(), y.abs(), terms) {
                     fail(case, &format!("{name}: [{i}] {x:e} vs reference {y:e}"));
                 }
             }
@@ -1300,7 +1316,7 @@ fn check_family<T: F>(case: &Case<T>, name: &str, fast: &Out, slow: &Out, gscale
                 (None, None, _) => {}
                 (Some(ga), Some(gb), Some(sc)) if ga.len() == gb.len() => {
                     for (i, ((x, y), s)) in ga.iter().zip(gb).zip(sc).enumerate() {
-                        if !close::<T>(*x, *y, ulps::<T>(), *s) {
+                        if !close::<T>(*x, *y, ulps::<T>(), *s, 0.0) {
                             fail(case, &format!("{name}: grad[{i}] {x:e} vs reference {y:e}"));
                         }
                     }
@@ -1475,6 +1491,7 @@ fn check<T: F>(case: &Case<T>) {
             &fast.fam_mat[i],
             &fam_ref[i],
             None,
+            c,
         );
         check_family(
             case,
@@ -1482,6 +1499,7 @@ fn check<T: F>(case: &Case<T>) {
             &fast.fam_rows[i],
             &fam_ref[i],
             None,
+            c,
         );
     }
     // nd along `dim`.
@@ -1509,6 +1527,7 @@ fn check<T: F>(case: &Case<T>) {
                     &fast.fam_nd[i],
                     &want[i],
                     Some(&scales[i]),
+                    cd,
                 );
             }
         }

@@ -155,8 +155,9 @@ pub fn cross_entropy_with_grad<T: Real>(
 /// (or a kept row of only `−∞`) is found as its row is read: that row is left as it was, the
 /// other rows receive their gradients, and the error names the first such element in
 /// row-major order. (One exception: under `Mean`, class weights so unequal that the
-/// denominator `Σ w_y` has no finite reciprocal — kept weights below `2^-1024` of the largest
-/// — are left to the reference loops, which report any error before writing anything.)
+/// denominator `Σ w_y` has no finite reciprocal — the kept rows' weights summing to less than
+/// `2^-1024` of the largest weight — are left to the reference loops, which report any error
+/// before writing anything.)
 ///
 /// # Errors
 /// As [`cross_entropy`].
