@@ -2,16 +2,23 @@
 //! (PyTorch's `float32` and `float64`).
 //!
 //! # How `f32` is computed
-//! Every function generic over [`Real`] reads its inputs, widens them to `f64`, does the whole
-//! computation (maxima, exponentials, sums, logarithms, gradients) in `f64`, and rounds each
-//! result **once** to the input's type. For `f64` the widening and the rounding are the
-//! identity, so the `f64` path is the one the rest of the crate documents.
+//! Every function generic over [`Real`] reads its inputs, widens them to `f64` one element at
+//! a time, does the computation (maxima, exponentials, sums, logarithms, gradients) in `f64`,
+//! and rounds each result **once** to the input's type. For `f64` the widening and the
+//! rounding are the identity, so the `f64` path is the one the rest of the crate documents.
+//! The fast kernels' `f32` path (`loss::kernel`) uses a shorter `exp` (relative error below
+//! 2·10⁻¹⁰ instead of 1 ULP): its results are the `f64` computation's rounded once except
+//! when that value lies within about 10⁻¹⁰ (relative) of a midpoint between two `f32` numbers,
+//! where the two may round to neighbours, 1 `f32` ULP apart; a gradient element that is a
+//! small difference of larger terms (softmax minus a smoothed target) carries 10⁻¹⁰ of those
+//! terms, which can be a few ULPs of the small result (`tests/torch_json.rs`,
+//! `f32_is_close_to_f64_rounded_once`; the ULP bounds of the losses hold, `book/tests/ulp.rs`).
 //!
 //! For `f32` this is the "wider accumulator" strategy PyTorch itself uses for `float16` and
 //! `bfloat16` (their CPU reductions accumulate in `float32`), applied one level up: the
 //! intermediate error of an `f64` computation (about 1e-16 relative) is far below half an `f32`
 //! unit in the last place (3e-8), so the `f32` result is the correctly rounded value of the
-//! exact function in all but rare ties. PyTorch's own `float32` kernels accumulate in `float32`,
+//! exact function in all but rare near-ties (where it is 1 ULP off). PyTorch's own `float32` kernels accumulate in `float32`,
 //! which costs them digits on long rows (large C) and on losses that are tiny differences; the
 //! appendix of the book measures both. On the hard cases of `tests/fixtures/precise_hard.json`
 //! (measured by `book/tests/ulp.rs`) every `f32` result of the softmax family, `cross_entropy` and

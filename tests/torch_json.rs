@@ -264,9 +264,18 @@ fn kl_div_batchmean_is_the_mean_kl_per_sample() {
     );
 }
 
-/// The `f32` path is the `f64` computation rounded once: bit for bit.
+/// Distance in units in the last place between two finite `f32` of the same sign.
+fn ulps32(a: f32, b: f32) -> u32 {
+    a.to_bits().abs_diff(b.to_bits())
+}
+
+/// The `f32` path is the `f64` computation rounded once, up to what the fast kernels' shorter
+/// `exp` (relative error 2·10⁻¹⁰) changes (`ce_mle::real`): the loss at most 1 ULP from it, a
+/// gradient element at most 1 ULP plus 10⁻⁹ of the largest gradient element (an element that
+/// is a small difference of softmax and smoothed target carries the error of those terms); the
+/// loss alone equals the loss of the gradient call bit for bit.
 #[quickcheck]
-fn f32_is_f64_rounded_once(raw: Vec<(i16, i16, i16)>, label: u8) -> bool {
+fn f32_is_close_to_f64_rounded_once(raw: Vec<(i16, i16, i16)>, label: u8) -> bool {
     if raw.is_empty() {
         return true;
     }
@@ -283,10 +292,42 @@ fn f32_is_f64_rounded_once(raw: Vec<(i16, i16, i16)>, label: u8) -> bool {
     let opts64 = CrossEntropyOptions::<f64>::default().label_smoothing(0.1);
     let (l32, g32) = cross_entropy_with_grad(&z32, Target::Indices(&y), &opts32).unwrap();
     let (l64, g64) = cross_entropy_with_grad(&z64, Target::Indices(&y), &opts64).unwrap();
-    let same_loss = l32.scalar().unwrap() == l64.scalar().unwrap() as f32;
-    let same_grad = g32.iter().zip(g64.iter()).all(|(&a, &b)| a == b as f32);
+    let close_loss = ulps32(l32.scalar().unwrap(), l64.scalar().unwrap() as f32) <= 1;
+    let scale = g64.iter().fold(0.0f64, |m, g| m.max(g.abs()));
+    let close_grad = g32.iter().zip(g64.iter()).all(|(&a, &b)| {
+        let ulp = f64::from((b as f32).abs().next_up() - (b as f32).abs());
+        (f64::from(a) - b).abs() <= ulp + 1e-9 * scale
+    });
     let plain = cross_entropy(&z32, Target::Indices(&y), &opts32).unwrap() == l32;
-    same_loss && same_grad && plain
+    close_loss && close_grad && plain
+}
+
+/// Near-ties are rare: over a fixed sample of 20,000 random `(N, 3)` rows, at least 99 % of
+/// the `f32` gradients are exactly the `f64` ones rounded once.
+#[test]
+fn f32_mostly_equals_f64_rounded_once() {
+    use rand::{Rng, SeedableRng};
+    let mut r = rand_chacha::ChaCha8Rng::seed_from_u64(32);
+    let n = 20_000;
+    let z32 = DMatrix::from_fn(n, 3, |_, _| r.random_range(-300.0f32..300.0) / 97.0);
+    let z64 = z32.map(f64::from);
+    let y: Vec<i64> = (0..n).map(|i| (i % 3) as i64).collect();
+    let opts32 = CrossEntropyOptions::<f32>::default().label_smoothing(0.1);
+    let opts64 = CrossEntropyOptions::<f64>::default().label_smoothing(0.1);
+    let (_, g32) = cross_entropy_with_grad(&z32, Target::Indices(&y), &opts32).unwrap();
+    let (_, g64) = cross_entropy_with_grad(&z64, Target::Indices(&y), &opts64).unwrap();
+    let exact = g32
+        .iter()
+        .zip(g64.iter())
+        .filter(|&(&a, &b)| a == b as f32)
+        .count();
+    assert!(exact * 100 >= 99 * 3 * n, "{exact} of {} exact", 3 * n);
+    assert!(
+        g32.iter()
+            .zip(g64.iter())
+            .all(|(&a, &b)| ulps32(a, b as f32) <= 1),
+        "a gradient more than 1 ULP off"
+    );
 }
 
 /// `dim` as PyTorch's: the softmax family along axes 0, 1, 2 and −1 of a 3-D input equals the

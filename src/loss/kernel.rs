@@ -30,7 +30,10 @@
 //!   per-lane compensation (TwoSum): the tail is as accurate as the reference's.
 //! * `f32`: `z − m` is computed in `f64` from the `f32` values, `exp` by a shorter polynomial
 //!   (relative error below 2·10⁻¹⁰, [`exp_single`]) and the terms summed in `f64`: every error
-//!   is far below half an `f32` ULP, and each result is rounded to `f32` once.
+//!   is far below half an `f32` ULP, and each result is rounded to `f32` once. A value within
+//!   that error of a midpoint between two `f32` numbers can round to the other neighbour, so a
+//!   result may be 1 `f32` ULP from the `f64` path's rounded once (the ULP bounds of
+//!   `book/tests/ulp.rs` include this).
 //!
 //! No fused multiply-add and no reassociation: every operation is an IEEE operation in a fixed
 //! order, so the 8-lane code compiled for AVX-512, AVX2 or SSE2 gives bit-identical results
