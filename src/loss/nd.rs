@@ -30,8 +30,7 @@ use super::cross_entropy::{FastTarget, fast_cross_entropy};
 use super::fast::{self, Family, Layout as FastLayout};
 use super::kl_div::{KlDivReduction, kl_div_check, kl_div_element, kl_reduce};
 use super::{
-    CrossEntropyOptions, Loss, NllLossOptions, Reduction, Target, check_weights,
-    nll_loss_with_grad, reduce, reference,
+    CrossEntropyOptions, Loss, NllLossOptions, Reduction, Target, check_weights, reduce, reference,
 };
 use crate::error::{Error, Result, check_elements};
 use crate::real::Real;
@@ -282,13 +281,48 @@ pub fn nll_loss<T: Real>(
     want_grad: bool,
 ) -> Result<NdOutput<T>> {
     let layout = Layout::of(input.shape())?;
-    let z = layout.flatten(&input);
     let t = index_targets(&layout, &target)?;
-    let (loss, grad) = nll_loss_with_grad(&z, &t, opts)?;
+    // The loss from a `(rows, C)` copy, dropped before the gradient is built: the gradient
+    // has one nonzero per kept sample, written straight into an array of the input's shape,
+    // so that no second full-size matrix and no re-layout copy exist (`ce-mle loss` on large
+    // cases stays within its memory bound).
+    let loss = super::nll_loss(&layout.flatten(&input), &t, opts)?;
+    let grad = want_grad.then(|| nll_grad(&layout, &t, opts));
     Ok(NdOutput {
         output: layout.samples(loss),
-        grad: want_grad.then(|| layout.unflatten(&grad)),
+        grad,
     })
+}
+
+/// The gradient of [`nll_loss`] (called first: the targets are valid) in the input's shape:
+/// `−w_y` at each kept sample's target class, divided by `Σ_kept w_y` under `Mean`, computed
+/// in `f64` and rounded once, as `nll_loss_with_grad`; 0 elsewhere.
+fn nll_grad<T: Real>(layout: &Layout, t: &[i64], opts: &NllLossOptions<T>) -> ArrayD<T> {
+    let w = |y: usize| opts.weight.as_ref().map_or(1.0, |w| w[y].as_f64());
+    let kept = |tr: i64| {
+        usize::try_from(tr)
+            .ok()
+            .filter(|&y| tr != opts.ignore_index && y < layout.c)
+    };
+    let scale = if opts.reduction == Reduction::Mean {
+        t.iter().filter_map(|&tr| kept(tr)).map(w).sum()
+    } else {
+        1.0
+    };
+    // Row r of the `(rows, C)` view is (n, i) with i over the axes after the class axis.
+    let inner: usize = layout.shape.get(2..).map_or(1, |s| s.iter().product());
+    let mut g = ArrayD::from_elem(IxDyn(&layout.shape), T::zero());
+    if let Some(flat) = g.as_slice_mut() {
+        for (r, &tr) in t.iter().enumerate() {
+            if let Some(y) = kept(tr) {
+                let (n, i) = (r / inner, r % inner);
+                let v = -w(y);
+                flat[(n * layout.c + y) * inner + i] =
+                    T::round_from_f64(if scale == 1.0 { v } else { v / scale });
+            }
+        }
+    }
+    g
 }
 
 /// Which member of the softmax family.
