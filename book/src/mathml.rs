@@ -78,6 +78,16 @@ const MATH_CLOSE: &str = "</math>";
 ///    mathematical alphanumeric symbols (ℝ, 𝐱, 𝒞) and the attribute is dropped.
 /// 5. **Operator names.** `\log p` gets TeX's thin space between `log` and `p`, which
 ///    MathML Core's spacing of the function-application operator U+2061 leaves out.
+/// 6. **Accents.** KaTeX draws `\bar`, `\acute` and `\grave` with the spacing modifier
+///    letters U+02C9, U+02CA and U+02CB, which Latin Modern Math does not have: the browser
+///    falls back to another font, on a `lang="zh"` page to Noto CJK, whose glyphs are
+///    full-width bopomofo tone marks (a wide, displaced bar over z̄). Inside an accent they
+///    become U+00AF, U+00B4 and U+0060, which the math font has ([`ACCENTS`]).
+/// 7. **Punctuation after inline math.** Chromium may break a line between an inline
+///    `<math>` and the punctuation that follows it (or between an opening bracket and the
+///    formula), even with U+2060 WORD JOINER between them, so `，` `。` `)` `,` could start a
+///    line. Each inline formula with punctuation right before or after it is wrapped with
+///    that punctuation in a `white-space: nowrap` span ([`glue_punctuation`]).
 ///
 /// # Errors
 /// [`Error::Book`] for 1 and 2, for an unknown `mathvariant`, for a character that variant
@@ -106,7 +116,90 @@ pub fn fix_mathml(content: &str) -> Result<String> {
         rest = &after[end..];
     }
     out.push_str(rest);
-    Ok(out)
+    Ok(glue_punctuation(&out))
+}
+
+/// Accents that KaTeX writes with a spacing modifier letter that Latin Modern Math lacks, and
+/// the character of the same shape that it has (`fc-list ':charset=02c9'` lists no math font;
+/// `fc-list ':charset=00af'` lists Latin Modern Math).
+pub const ACCENTS: [(char, char); 3] = [
+    ('\u{02C9}', '\u{00AF}'), // \bar: modifier letter macron → macron
+    ('\u{02CA}', '\u{00B4}'), // \acute: modifier letter acute → acute accent
+    ('\u{02CB}', '\u{0060}'), // \grave: modifier letter grave → grave accent
+];
+
+/// The opening tag of the span that keeps an inline formula and its punctuation on one line.
+pub const GLUE_OPEN: &str = "<span style=\"white-space: nowrap\">";
+
+const KATEX_INLINE: &str = "<span class=\"katex\">";
+const KATEX_INLINE_END: &str = "</math></span>";
+
+/// Punctuation that must not start a line: Chinese full-width closing marks and pauses, and
+/// their ASCII counterparts (a `]` is left alone: it may close a Markdown link).
+fn closes(c: char) -> bool {
+    "，。、；：？！）”’》」』】〉〕］｝,.;:!?)'".contains(c)
+}
+
+/// Punctuation that must not end a line: opening brackets and quotes (a `[` is left alone: it
+/// may open a Markdown link).
+fn opens(c: char) -> bool {
+    "（“‘《「『【〈〔［｛(".contains(c)
+}
+
+/// Wrap every inline formula (`<span class="katex"><math …>…</math></span>`, not display
+/// math) that has punctuation directly before ([`opens`]) or after ([`closes`]) it, together
+/// with that punctuation, in [`GLUE_OPEN`]`…</span>`: Chromium treats the formula as an atomic
+/// inline and may break a line on either side of it, whatever Unicode says about the
+/// punctuation, and a `nowrap` span is what stops it (U+2060 WORD JOINER does not: measured in
+/// Chromium 156, see `tests/browser/README.md`).
+#[must_use]
+pub fn glue_punctuation(content: &str) -> String {
+    let mut out = String::with_capacity(content.len() + content.len() / 16);
+    let mut rest = content;
+    while let Some(start) = rest.find(KATEX_INLINE) {
+        let after = &rest[start..];
+        let Some(len) = after
+            .find(KATEX_INLINE_END)
+            .map(|e| e + KATEX_INLINE_END.len())
+        else {
+            break;
+        };
+        let formula = &after[..len];
+        let before = &rest[..start];
+        let is_display = formula
+            .split('>')
+            .nth(1)
+            .is_some_and(|math_tag| math_tag.contains("display=\"block\""));
+        let open_len: usize = before
+            .chars()
+            .rev()
+            .take_while(|&c| opens(c))
+            .map(char::len_utf8)
+            .sum();
+        let tail = &after[len..];
+        let close_len: usize = tail
+            .chars()
+            .take_while(|&c| closes(c))
+            .map(char::len_utf8)
+            .sum();
+        if is_display || (open_len == 0 && close_len == 0) {
+            out.push_str(before);
+            out.push_str(formula);
+            rest = tail;
+            continue;
+        }
+        let (text, opening) = before.split_at(before.len() - open_len);
+        let (closing, next) = tail.split_at(close_len);
+        out.push_str(text);
+        out.push_str(GLUE_OPEN);
+        out.push_str(opening);
+        out.push_str(formula);
+        out.push_str(closing);
+        out.push_str("</span>");
+        rest = next;
+    }
+    out.push_str(rest);
+    out
 }
 
 /// TeX's rule for signs: a `−` or `+` that starts a list, or follows an opening bracket, a
@@ -330,11 +423,35 @@ fn fix_math_element(math: &str, out: &mut String) -> Result<()> {
             }
         } else {
             let end = rest.find('<').unwrap_or(rest.len());
-            escape_math_text(&rest[..end], variants.last().copied().flatten(), out)?;
+            let text = &rest[..end];
+            let text = if in_accent(out) {
+                std::borrow::Cow::Owned(
+                    text.chars()
+                        .map(|c| ACCENTS.iter().find(|(k, _)| *k == c).map_or(c, |&(_, v)| v))
+                        .collect::<String>(),
+                )
+            } else {
+                std::borrow::Cow::Borrowed(text)
+            };
+            escape_math_text(&text, variants.last().copied().flatten(), out)?;
             rest = &rest[end..];
         }
     }
     Ok(())
+}
+
+/// Whether text that follows `math` (written so far) is the accent of an accent element: the
+/// `<mo>` right after the base of `<mover accent="true">` (KaTeX's `\bar`, `\hat`, …).
+fn in_accent(math: &str) -> bool {
+    let Some(head) = math.strip_suffix("<mo>") else {
+        return false;
+    };
+    let Some(open) = head.rfind("<mover accent=\"true\">") else {
+        return false;
+    };
+    // The base is the one complete element between the opening tag and this <mo>.
+    let base = &head[open + "<mover accent=\"true\">".len()..];
+    element_len(base) == Some(base.len())
 }
 
 /// The value of `name="…"` in an opening tag.
@@ -562,6 +679,46 @@ mod tests {
         assert!(matches!(fix_mathml(s), Err(Error::Book(_))));
         let s = "<math xmlns=\"http://www.w3.org/1998/Math/MathML\"><mi mathvariant=\"tailed\">a</mi></math>";
         assert!(matches!(fix_mathml(s), Err(Error::Book(_))));
+    }
+
+    #[test]
+    fn katex_accents_use_characters_the_math_font_has() {
+        let s = "<math xmlns=\"http://www.w3.org/1998/Math/MathML\"><msub><mover accent=\"true\"><mi>z</mi><mo>\u{02C9}</mo></mover><mi>i</mi></msub><mover accent=\"true\"><mrow><mi>x</mi><mi>y</mi></mrow><mo>\u{02CA}</mo></mover><mover accent=\"true\"><mi>p</mi><mo>^</mo></mover><mo>\u{02C9}</mo></math>";
+        let f = fix_mathml(s).unwrap();
+        assert!(
+            f.contains("<mover accent=\"true\"><mi>z</mi><mo>\u{00AF}</mo></mover>"),
+            "{f}"
+        );
+        assert!(f.contains("</mrow><mo>\u{00B4}</mo></mover>"), "{f}");
+        // ^ is in the font (and escaped as ASCII punctuation); outside an accent nothing moves.
+        assert!(f.contains("<mi>p</mi><mo>&#94;</mo></mover>"), "{f}");
+        assert!(f.ends_with("<mo>\u{02C9}</mo></math>"), "{f}");
+    }
+
+    fn inline(tex: &str) -> String {
+        format!(
+            "<span class=\"katex\"><math xmlns=\"http://www.w3.org/1998/Math/MathML\"><mi>{tex}</mi></math></span>"
+        )
+    }
+
+    #[test]
+    fn punctuation_is_glued_to_inline_math() {
+        let (x, y) = (inline("x"), inline("y"));
+        let page = format!("设{x}，令（{y}）。又 {x} 与 ({y}), 和 [{x}](#a) 以及 {y}'s end");
+        let f = glue_punctuation(&page);
+        let g = GLUE_OPEN;
+        assert_eq!(
+            f,
+            format!(
+                "设{g}{x}，</span>令{g}（{y}）。</span>又 {x} 与 {g}({y}),</span> 和 [{x}](#a) 以及 {g}{y}'</span>s end"
+            )
+        );
+        // Display math stays a block of its own.
+        let display = "<p><span class=\"katex\"><math xmlns=\"http://www.w3.org/1998/Math/MathML\" display=\"block\"><mi>x</mi></math></span>。</p>";
+        assert_eq!(glue_punctuation(display), display);
+        // fix_mathml applies it.
+        let f = fix_mathml(&format!("{x}，")).unwrap();
+        assert!(f.starts_with(g) && f.ends_with("，</span>"), "{f}");
     }
 
     #[test]
