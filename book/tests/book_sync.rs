@@ -108,10 +108,19 @@ fn summary_pages() -> Vec<String> {
     pages
 }
 
+/// A Chinese page's include of a file in its own language (`NAME.zh.txt`, e.g. the Chinese
+/// CLI report) stands where its English twin includes `NAME.en.txt`.
+fn as_english(mut s: Structure) -> Structure {
+    for inc in &mut s.includes {
+        inc.path = inc.path.replace(".zh.", ".en.");
+    }
+    s
+}
+
 #[test]
 fn chapter_pairs_have_the_same_structure() {
     for page in summary_pages() {
-        let zh = structure(&read(&src("zh").join(&page)));
+        let zh = as_english(structure(&read(&src("zh").join(&page))));
         let en = structure(&read(&src("en").join(&page)));
         assert_eq!(
             zh, en,
