@@ -2,11 +2,11 @@ extern crate ce_mle;
 extern crate ce_mle_book;
 extern crate nalgebra;
 
-// en: Checks the claims of the chapter "Answer selection": softmax over candidate
-//     scores, the cross-entropy against the right answer, and what one gradient
-//     step does to the scores.
-// zh: 核对“答案选择”一章的论断：候选答案得分上的 softmax，相对正确答案的交叉熵，
-//     以及一步梯度下降对得分的影响。
+// en: Checks the claims of the chapter "Answer selection": softmax
+//     over candidate scores, the cross-entropy against the right
+//     answer, and what one gradient step does to the scores.
+// zh: 核对“答案选择”一章的论断：候选答案得分上的 softmax，
+//     相对正确答案的交叉熵，以及一步梯度下降对得分的影响。
 
 use ce_mle::loss::{CrossEntropyOptions, Target, cross_entropy_with_grad};
 use ce_mle::softmax::softmax;
@@ -17,8 +17,8 @@ const TOL: f64 = 1e-12;
 fn main() -> Result<(), ce_mle::Error> {
     assert_eq!(TOL, ce_mle_book::chapters::LISTING_TOLERANCE);
     // ANCHOR: step
-    // en: "Who wrote Dream of the Red Chamber (红楼梦)?" Four candidates, the right one
-    //     first.
+    // en: "Who wrote Dream of the Red Chamber (红楼梦)?"
+    //     Four candidates, the right one first.
     // zh: “《红楼梦》的作者是谁？”四个候选答案，正确的排在第一。
     let candidates = ["曹雪芹", "高鹗", "施耐庵", "罗贯中"];
     let scores: DMatrix<f64> =
@@ -78,8 +78,8 @@ fn main() -> Result<(), ce_mle::Error> {
     assert_eq!(lr, ce_mle_book::chapters::answers::ANSWER_LR);
 
     // ANCHOR: steps
-    // en: Keep stepping: the right answer's probability rises at every step towards 1,
-    //     and the loss falls towards 0 without reaching it.
+    // en: Keep stepping: the right answer's probability rises at every step
+    //     towards 1, and the loss falls towards 0 without reaching it.
     // zh: 继续走下去：正确答案的概率每一步都在上升、趋向 1，损失趋向 0 却永远到不了 0。
     let mut s = scores.clone();
     let mut last = ce;

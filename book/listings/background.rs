@@ -6,19 +6,19 @@ extern crate nalgebra;
 //     text is the sum of per-token cross-entropies, which is −log of the
 //     probability the model gives the whole text (chain rule); perplexity is
 //     exp(mean cross-entropy), and a uniform model over V tokens has perplexity V.
-// zh: 核对“背景”一章的论断：语言模型在一段文本上的损失是各词元交叉熵之和，
-//     等于模型给整段文本的概率取 −log（链式法则）；困惑度是 exp(平均交叉熵)，在 V
-//     个词元上取均匀分布的模型困惑度为 V。
+// zh: 核对“背景”一章的论断：语言模型在一段文本上的损失是各词元交叉熵之
+//     和，等于模型给整段文本的概率取 −log（链式法则）；
+//     困惑度是 exp(平均交叉熵)，在 V 个词元上取均匀分布的模型困惑度为 V。
 //
-// en: `cargo run --example background` runs it; `mdbook test` runs it behind each
-//     excerpt.
+// en: `cargo run --example background` runs it;
+//     `mdbook test` runs it behind each excerpt.
 // zh: `cargo run --example background` 运行它；`mdbook test` 在每段摘录背后运行它。
 
 use ce_mle::loss::{self, CrossEntropyOptions, Reduction, Target};
 use nalgebra::DMatrix;
 
-/// en: Two computations of the same quantity in f64 agree to this absolute
-///     tolerance.
+/// en: Two computations of the same quantity in
+///     f64 agree to this absolute tolerance.
 /// zh: 同一个量的两种 f64 计算在这个绝对容差内一致。
 const TOL: f64 = 1e-12;
 
@@ -26,21 +26,21 @@ type Result<T> = std::result::Result<T, ce_mle::Error>;
 
 fn chain_rule() -> Result<()> {
     // ANCHOR: chain
-    // en: A text of 4 tokens. At each position the model gave the token that came next
-    //     these probabilities: p(x_1), p(x_2 | x_1), p(x_3 | x_1 x_2), p(x_4 | x_1 x_2
-    //     x_3).
-    // zh: 一段 4 个词元的文本。模型在每个位置给实际出现的下一个词元的概率：p(x_1)、
-    //     p(x_2 | x_1)、p(x_3 | x_1 x_2)、p(x_4 | x_1 x_2 x_3)。
+    // en: A text of 4 tokens. At each position the model gave
+    //     the token that came next these probabilities: p(x_1),
+    //     p(x_2 | x_1), p(x_3 | x_1 x_2), p(x_4 | x_1 x_2 x_3).
+    // zh: 一段 4 个词元的文本。模型在每个位置给实际出现的下一个词元的概率：
+    //     p(x_1)、 p(x_2 | x_1)、p(x_3 | x_1 x_2)、p(x_4 | x_1 x_2 x_3)。
     let next_token_probs = [0.5, 0.25, 0.125, 0.5];
     // en: Chain rule: the probability of the whole text is their product.
     // zh: 链式法则：整段文本的概率是它们的乘积。
     let p_text: f64 = next_token_probs.iter().product();
 
-    // en: The pre-training loss: one row of logits per position (here log-probabilities
-    //     over a vocabulary of 2 tokens, the observed one first), class-index target 0
-    //     at each.
-    // zh: 预训练损失：每个位置一行 logits（这里是 2 个词元的词表上的对数概率，
-    //     观测到的词元排第一），每个位置的类别下标目标都是 0。
+    // en: The pre-training loss: one row of logits per position
+    //     (here log-probabilities over a vocabulary of 2 tokens,
+    //     the observed one first), class-index target 0 at each.
+    // zh: 预训练损失：每个位置一行 logits（这里是 2 个词元的词表上的对数
+    //     概率，观测到的词元排第一），每个位置的类别下标目标都是 0。
     let z = DMatrix::from_fn(4, 2, |t, k| {
         let p = next_token_probs[t];
         if k == 0 { p.ln() } else { (1.0 - p).ln() }

@@ -2,26 +2,26 @@ extern crate ce_mle;
 extern crate ce_mle_book;
 extern crate nalgebra;
 
-// en: Checks every claim of the chapter "Next-token prediction: a bigram model on
-//     real text", on the chapter's small text (the figures on the book's own prose
-//     come from `ce_mle_book::chapters::bigram` and `cargo run --release --
-//     bigram`, too slow for an unoptimised run).
+// en: Checks every claim of the chapter "Next-token prediction: a bigram
+//     model on real text", on the chapter's small text (the figures on
+//     the book's own prose come from `ce_mle_book::chapters::bigram` and
+//     `cargo run --release -- bigram`, too slow for an unoptimised run).
 // zh: 核对“下一个词元预测：真实文本上的二元语法模型”一章的每个论断，
-//     用的是本章的小文本（本书正文上的数字来自 `ce_mle_book::chapters::bigram` 和
-//     `cargo run --release -- bigram`，在未优化的构建中太慢）。
+//     用的是本章的小文本（本书正文上的数字来自 `ce_mle_book::chapters::bigram`
+//     和 `cargo run --release -- bigram`，在未优化的构建中太慢）。
 //
-// en: The chapter shows excerpts (between `ANCHOR` markers); `mdbook test` compiles
-//     the whole program for each excerpt, and `cargo test` runs it once (`cargo run
-//     --example bigram`).
+// en: The chapter shows excerpts (between `ANCHOR` markers);
+//     `mdbook test` compiles the whole program for each excerpt,
+//     and `cargo test` runs it once (`cargo run --example bigram`).
 // zh: 本章展示的是摘录（`ANCHOR` 标记之间的部分）；
-//     `mdbook test` 为每段摘录编译整个程序，`cargo test` 运行它一次（`cargo run
-//     --example bigram`）。
+//     `mdbook test` 为每段摘录编译整个程序，
+//     `cargo test` 运行它一次（`cargo run --example bigram`）。
 
 use ce_mle::lm::{Bigram, BigramCounts, TrainOptions, Training, Vocab};
 use nalgebra::DMatrix;
 
-/// en: Two computations of the same quantity in f64 agree to this absolute
-///     tolerance.
+/// en: Two computations of the same quantity in
+///     f64 agree to this absolute tolerance.
 /// zh: 同一个量的两种 f64 计算在这个绝对容差内一致。
 const TOL: f64 = 1e-12;
 
@@ -130,17 +130,17 @@ fn trained(counts: &BigramCounts, mle: &Bigram, ce: f64) -> Result<Training> {
     let kl = t.model.mean_kl_from_counts(counts)?;
     assert!((ce_trained - ce - kl).abs() < TOL && kl > 0.0);
 
-    // en: Where counts are positive the two models agree; an unseen pair keeps a small
-    //     probability that shrinks with more steps but never reaches 0.
-    // zh: 计数为正的地方两个模型一致；没见过的字符对保留一个小概率，步数越多它越小，
-    //     但永远不为 0。
+    // en: Where counts are positive the two models agree; an unseen pair keeps
+    //     a small probability that shrinks with more steps but never reaches 0.
+    // zh: 计数为正的地方两个模型一致；没见过的字符对保留一个小概
+    //     率，步数越多它越小，但永远不为 0。
     assert!((t.model.prob('=', '交')? - mle.prob('=', '交')?).abs() < 1e-3);
     let p = t.model.prob('C', '交')?;
     assert!(0.0 < p && p < 1e-3);
     // ANCHOR_END: train
 
-    // en: The gap starts at ln V − CE(counting) (all-zero logits are uniform), and ends
-    //     small.
+    // en: The gap starts at ln V − CE(counting)
+    //     (all-zero logits are uniform), and ends small.
     // zh: 差距从 ln V − CE(计数) 开始（全零的 logits 是均匀分布），最后变得很小。
     let v = counts.vocab().len() as f64;
     assert!((t.gaps[0] - (v.ln() - ce)).abs() < TOL);
@@ -150,8 +150,8 @@ fn trained(counts: &BigramCounts, mle: &Bigram, ce: f64) -> Result<Training> {
     let c = counts.vocab().id('C').expect("C");
     let jiao = counts.vocab().id('交').expect("交");
     assert!(t.logits[(c, jiao)].is_finite() && t.logits[(c, jiao)] < -1.0);
-    // en: Training longer gets closer still, and the unseen pair's probability keeps
-    //     falling.
+    // en: Training longer gets closer still, and the
+    //     unseen pair's probability keeps falling.
     // zh: 训练得更久就更接近，没见过的字符对的概率还在下降。
     let longer = TrainOptions {
         tolerance: 1e-6,

@@ -5,12 +5,12 @@ extern crate nalgebra;
 // en: Checks every claim of the chapter "Cross-entropy is maximum likelihood".
 // zh: 核对“交叉熵就是极大似然”一章的每个论断。
 //
-// en: The chapter shows excerpts (between `ANCHOR` markers); `mdbook test` compiles
-//     and runs the whole program for each excerpt, and `cargo run --example
-//     equivalence` runs it too.
+// en: The chapter shows excerpts (between `ANCHOR` markers);
+//     `mdbook test` compiles and runs the whole program for each
+//     excerpt, and `cargo run --example equivalence` runs it too.
 // zh: 本章展示的是摘录（`ANCHOR` 标记之间的部分）；
-//     `mdbook test` 为每段摘录编译并运行整个程序，`cargo run --example equivalence`
-//     也运行它。
+//     `mdbook test` 为每段摘录编译并运行整个程序，
+//     `cargo run --example equivalence` 也运行它。
 
 use ce_mle::information::{cross_entropy_between, entropy, kl_divergence};
 use ce_mle::likelihood::{categorical_mle, negative_log_likelihood};
@@ -18,8 +18,8 @@ use ce_mle::loss::{self, CrossEntropyOptions, Reduction, Target};
 use ce_mle::softmax::softmax;
 use nalgebra::{DMatrix, DVector};
 
-/// en: Two computations of the same quantity in f64 agree to this absolute
-///     tolerance.
+/// en: Two computations of the same quantity in
+///     f64 agree to this absolute tolerance.
 /// zh: 同一个量的两种 f64 计算在这个绝对容差内一致。
 const TOL: f64 = 1e-12;
 
@@ -166,8 +166,8 @@ fn soft_target() -> Result<()> {
     assert!(kl_divergence(&p, &p)?.abs() < TOL);
     // ANCHOR_END: soft
 
-    // en: The PyTorch-style loss with a probability target, from logits, is the same
-    //     number.
+    // en: The PyTorch-style loss with a probability
+    //     target, from logits, is the same number.
     // zh: 从 logits 出发、带概率目标的 PyTorch 式损失给出同一个数。
     let z = DMatrix::from_fn(1, 3, |_, k| q[k].ln());
     let target = DMatrix::from_row_slice(1, 3, p.as_slice());
@@ -189,9 +189,9 @@ fn conditional() -> Result<()> {
     // zh: 样本对 (x_i, y_i)：两个不同的输入，三个类别。
     let inputs = [0, 0, 0, 0, 1, 1, 1, 1];
     let labels = [0_i64, 0, 0, 1, 2, 2, 1, 2];
-    // en: A conditional model with its own distribution for each input: a table of
-    //     logits. Its maximum likelihood estimate is the label frequencies among the
-    //     pairs with that input.
+    // en: A conditional model with its own distribution for each
+    //     input: a table of logits. Its maximum likelihood estimate
+    //     is the label frequencies among the pairs with that input.
     // zh: 条件模型对每个输入有自己的分布：一张 logits 表。
     //     它的极大似然估计就是该输入对应的样本对中标签的频率。
     // p̂(y | x = 0), p̂(y | x = 1)
@@ -207,21 +207,21 @@ fn conditional() -> Result<()> {
         )
         .map(scalar)
     };
-    // en: The best mean loss is the entropy of the labels given the input, averaged
-    //     over inputs.
+    // en: The best mean loss is the entropy of the
+    //     labels given the input, averaged over inputs.
     // zh: 最好的平均损失是给定输入时标签的熵，再对输入取平均。
     let h = |row: &[f64; 3]| entropy(&DVector::from_row_slice(row));
     let h_given = 0.5 * h(&p_given[0])? + 0.5 * h(&p_given[1])?;
     assert!((mean_ce(&p_given)? - h_given).abs() < TOL);
-    // en: Any other table does worse (here: mixing each row with the uniform
-    //     distribution) ...
+    // en: Any other table does worse (here: mixing
+    //     each row with the uniform distribution) ...
     // zh: 任何别的表都更差（这里：把每一行与均匀分布混合）……
     for t in [0.01, 0.1, 0.5] {
         let mix = p_given.map(|row| row.map(|p| (1.0 - t) * p + t / 3.0));
         assert!(mean_ce(&mix)? > mean_ce(&p_given)?);
     }
-    // en: ... and ignoring the input costs: the best single distribution has a larger
-    //     loss.
+    // en: ... and ignoring the input costs: the best
+    //     single distribution has a larger loss.
     // zh: ……忽略输入也有代价：最好的单个分布损失更大。
     let marginal = [3.0 / 8.0, 2.0 / 8.0, 3.0 / 8.0];
     assert!(mean_ce(&[marginal, marginal])? > h_given);

@@ -2,16 +2,16 @@ extern crate ce_mle;
 extern crate ce_mle_book;
 extern crate nalgebra;
 
-// en: Checks every claim of the chapter "Information theory": self-information adds
-//     up over independent events, entropy lies between 0 and log C, CE = H + KL,
-//     Gibbs' inequality (by the Jensen step of its proof), and the two-class curve
-//     of the figure.
-// zh: 核对“信息论”一章的每个论断：独立事件的自信息相加，熵介于 0 与 log C 之间，CE
-//     = H + KL，吉布斯不等式（通过其证明中用到詹森不等式的那一步），
-//     以及图中的两类曲线。
+// en: Checks every claim of the chapter "Information theory":
+//     self-information adds up over independent events, entropy lies
+//     between 0 and log C, CE = H + KL, Gibbs' inequality (by the
+//     Jensen step of its proof), and the two-class curve of the figure.
+// zh: 核对“信息论”一章的每个论断：独立事件的自信息相加，
+//     熵介于 0 与 log C 之间， CE = H + KL，
+//     吉布斯不等式（通过其证明中用到詹森不等式的那一步），以及图中的两类曲线。
 //
-// en: `cargo run --example information` runs it; `mdbook test` runs it behind each
-//     excerpt.
+// en: `cargo run --example information` runs it;
+//     `mdbook test` runs it behind each excerpt.
 // zh: `cargo run --example information` 运行它；
 //     `mdbook test` 在每段摘录背后运行它。
 
@@ -20,8 +20,8 @@ use ce_mle::information::{
 };
 use nalgebra::DVector;
 
-/// en: Two computations of the same quantity in f64 agree to this absolute
-///     tolerance.
+/// en: Two computations of the same quantity in
+///     f64 agree to this absolute tolerance.
 /// zh: 同一个量的两种 f64 计算在这个绝对容差内一致。
 const TOL: f64 = 1e-12;
 
@@ -53,8 +53,8 @@ fn entropy_bounds() -> Result<()> {
     let certain = DVector::from_vec(vec![1.0, 0.0, 0.0]);
     let skewed = DVector::from_vec(vec![0.7, 0.2, 0.1]);
 
-    // en: 0 ≤ H(p) ≤ log C: 0 for a certain outcome, log C for the uniform
-    //     distribution.
+    // en: 0 ≤ H(p) ≤ log C: 0 for a certain outcome,
+    //     log C for the uniform distribution.
     // zh: 0 ≤ H(p) ≤ log C：结果确定时为 0，均匀分布时为 log C。
     assert_eq!(entropy(&certain)?, 0.0);
     assert!((entropy(&uniform)? - (c as f64).ln()).abs() < TOL);
@@ -95,17 +95,17 @@ fn gibbs() -> Result<()> {
     // zh: CE = H + KL，且 q ≠ p 时 KL > 0（吉布斯不等式），所以 CE > H。
     assert!((ce - (h + kl)).abs() < TOL);
     assert!(kl > 0.0 && ce > h);
-    // en: KL is not symmetric: believing q when p is true costs something else than the
-    //     reverse.
+    // en: KL is not symmetric: believing q when p is
+    //     true costs something else than the reverse.
     // zh: KL 散度不对称：真实分布为 p 却相信 q 的代价，不同于反过来的代价。
     assert!((kl - kl_divergence(&q, &p)?).abs() > 1e-3);
     // ANCHOR_END: gibbs
 
-    // en: Over many pairs: KL ≥ 0, zero only on the diagonal, and the Jensen step of
-    //     the proof: Σ_S p log(q/p) ≤ log Σ_S p (q/p) = log Σ_S q ≤ 0, with S = {x :
-    //     p(x) > 0}.
-    // zh: 在许多对分布上：KL ≥ 0，只在对角线上为零；以及证明中用詹森不等式的一步：Σ_S p
-    //     log(q/p) ≤ log Σ_S p (q/p) = log Σ_S q ≤ 0，其中 S = {x : p(x) > 0}。
+    // en: Over many pairs: KL ≥ 0, zero only on the diagonal,
+    //     and the Jensen step of the proof: Σ_S p log(q/p) ≤ log
+    //     Σ_S p (q/p) = log Σ_S q ≤ 0, with S = {x : p(x) > 0}.
+    // zh: 在许多对分布上：KL ≥ 0，只在对角线上为零；以及证明中用詹森不等式的一步：Σ_S
+    //     p log(q/p) ≤ log Σ_S p (q/p) = log Σ_S q ≤ 0，其中 S = {x : p(x) > 0}。
     let all = distributions();
     for p in &all {
         for q in &all {

@@ -2,10 +2,10 @@ extern crate ce_mle;
 extern crate ce_mle_book;
 extern crate nalgebra;
 
-// en: Checks the claims of the chapter "Cross-entropy in language models": the
-//     three tasks of the chapter are one classification each, and the loss of a
-//     whole text is the sum of its next-token losses (the chain rule), i.e. its
-//     negative log-likelihood.
+// en: Checks the claims of the chapter "Cross-entropy in language
+//     models": the three tasks of the chapter are one classification
+//     each, and the loss of a whole text is the sum of its next-token
+//     losses (the chain rule), i.e. its negative log-likelihood.
 // zh: 核对“语言模型中的交叉熵”一章的论断：本章的三个任务各自都是一次分类，
 //     整段文本的损失是各个下一个词元损失之和（链式法则），也就是它的负对数似然。
 
@@ -17,10 +17,10 @@ const TOL: f64 = 1e-12;
 fn main() -> Result<(), ce_mle::Error> {
     assert_eq!(TOL, ce_mle_book::chapters::LISTING_TOLERANCE);
     // ANCHOR: chain
-    // en: A toy next-word model over 4 words, one row of probabilities per position: it
-    //     reads "the sun is" and predicts each following word.
-    // zh: 一个 4 个词上的玩具下一词模型，每个位置一行概率：它读入“the sun is”，
-    //     预测后面的每个词。
+    // en: A toy next-word model over 4 words, one row of probabilities per
+    //     position: it reads "the sun is" and predicts each following word.
+    // zh: 一个 4 个词上的玩具下一词模型，每个位置一行概率：
+    //     它读入“the sun is”，预测后面的每个词。
     let words = ["the", "sun", "is", "shining"];
     // en: "the sun is shining"
     // zh: “the sun is shining”

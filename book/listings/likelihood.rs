@@ -2,16 +2,16 @@ extern crate ce_mle;
 extern crate ce_mle_book;
 extern crate nalgebra;
 
-// en: Checks every claim of the chapter "Maximum likelihood": the product of many
-//     probabilities underflows while the sum of their logs does not; the Bernoulli
-//     and categorical MLEs are the observed frequencies; gradient descent on the
-//     mean cross-entropy lands on them.
-// zh: 核对“极大似然”一章的每个论断：许多概率的乘积会下溢，而它们对数之和不会；
-//     伯努利分布和类别分布的极大似然估计就是观测频率；
-//     在平均交叉熵上做梯度下降会落到它们上面。
+// en: Checks every claim of the chapter "Maximum likelihood": the product
+//     of many probabilities underflows while the sum of their logs does
+//     not; the Bernoulli and categorical MLEs are the observed frequencies;
+//     gradient descent on the mean cross-entropy lands on them.
+// zh: 核对“极大似然”一章的每个论断：许多概率的乘积会下溢，
+//     而它们对数之和不会；伯努利分布和类别分布的极大似然估计
+//     就是观测频率；在平均交叉熵上做梯度下降会落到它们上面。
 //
-// en: `cargo run --example likelihood` runs it; `mdbook test` runs it behind each
-//     excerpt.
+// en: `cargo run --example likelihood` runs it;
+//     `mdbook test` runs it behind each excerpt.
 // zh: `cargo run --example likelihood` 运行它；`mdbook test` 在每段摘录背后运行它。
 
 use ce_mle::likelihood::{bernoulli_mle, categorical_mle, log_likelihood};
@@ -21,8 +21,8 @@ use ce_mle::loss::{
 use ce_mle::softmax::softmax;
 use nalgebra::{DMatrix, DVector};
 
-/// en: Two computations of the same quantity in f64 agree to this absolute
-///     tolerance.
+/// en: Two computations of the same quantity in
+///     f64 agree to this absolute tolerance.
 /// zh: 同一个量的两种 f64 计算在这个绝对容差内一致。
 const TOL: f64 = 1e-12;
 
@@ -46,8 +46,8 @@ fn underflow() -> Result<()> {
     assert!((ll - 400.0 * 0.1_f64.ln()).abs() < 1e-9);
     // ANCHOR_END: underflow
 
-    // en: A product of 0 cannot rank models; sums of logs can: a slightly better model
-    //     wins.
+    // en: A product of 0 cannot rank models; sums of
+    //     logs can: a slightly better model wins.
     // zh: 乘积为 0 就无法比较模型；对数之和可以：稍好一点的模型胜出。
     let better = vec![0.11_f64; 400];
     assert_eq!(better.iter().product::<f64>(), 0.0);
@@ -121,15 +121,15 @@ fn descent() -> Result<()> {
     let mut z = DVector::from_row_slice(&start);
 
     for _ in 0..steps {
-        // en: The same logits for every sample; the mean cross-entropy and its
-        //     gradient.
+        // en: The same logits for every sample; the
+        //     mean cross-entropy and its gradient.
         // zh: 每个样本用同一组 logits；平均交叉熵及其梯度。
         let rows = DMatrix::from_fn(labels.len(), 3, |_, k| z[k]);
         let opts = CrossEntropyOptions::default();
         let (_, grad) =
             cross_entropy_with_grad(&rows, Target::Indices(&labels), &opts)?;
-        // en: Each row's gradient is (softmax(z) − y_i) / N; their sum is softmax(z) −
-        //     p̂.
+        // en: Each row's gradient is (softmax(z) −
+        //     y_i) / N; their sum is softmax(z) − p̂.
         // zh: 每一行的梯度是 (softmax(z) − y_i) / N；它们的和是 softmax(z) − p̂。
         z -= grad.row_sum().transpose() * lr;
     }

@@ -3,18 +3,18 @@ extern crate ce_mle_book;
 extern crate nalgebra;
 extern crate ndarray;
 
-// en: Checks every claim of the chapter "PyTorch's CrossEntropyLoss options as
-//     likelihoods": class weights and PyTorch's weighted mean; ignore_index and the
-//     mean over nothing; label smoothing (T9); the three reductions; K-dimensional
-//     inputs; float32 against float64; and the `ce-mle loss` JSON format that the
-//     PyTorch golden fixtures use.
-// zh: 核对“PyTorch 的 CrossEntropyLoss 选项即似然”一章的每个论断：类别权重与
-//     PyTorch 的加权均值；ignore_index 与对空集取均值；标签平滑（T9）；
-//     三种归约方式；K 维输入；float32 与 float64 的对比；
+// en: Checks every claim of the chapter "PyTorch's CrossEntropyLoss
+//     options as likelihoods": class weights and PyTorch's weighted mean;
+//     ignore_index and the mean over nothing; label smoothing (T9); the
+//     three reductions; K-dimensional inputs; float32 against float64; and
+//     the `ce-mle loss` JSON format that the PyTorch golden fixtures use.
+// zh: 核对“PyTorch 的 CrossEntropyLoss 选项即似然”一章的每个论断：
+//     类别权重与 PyTorch 的加权均值；ignore_index 与对空集取均值；
+//     标签平滑（T9）；三种归约方式；K 维输入；float32 与 float64 的对比；
 //     以及 PyTorch 黄金数据所用的 `ce-mle loss` JSON 格式。
 //
-// en: `cargo run --example options` runs it; `mdbook test` runs it behind each
-//     excerpt.
+// en: `cargo run --example options` runs it;
+//     `mdbook test` runs it behind each excerpt.
 // zh: `cargo run --example options` 运行它；`mdbook test` 在每段摘录背后运行它。
 
 use ce_mle::information::entropy;
@@ -23,13 +23,13 @@ use ce_mle::loss::{self, CrossEntropyOptions, Reduction, Target};
 use nalgebra::{DMatrix, DVector};
 use ndarray::{ArrayD, IxDyn};
 
-/// en: Two computations of the same quantity in f64 agree to this absolute
-///     tolerance.
+/// en: Two computations of the same quantity in
+///     f64 agree to this absolute tolerance.
 /// zh: 同一个量的两种 f64 计算在这个绝对容差内一致。
 const TOL: f64 = 1e-12;
 
-/// en: Any error: the loss API's (`ce_mle::Error`) or a JSON case's
-///     (`ce_mle::torch_json::CaseError`).
+/// en: Any error: the loss API's (`ce_mle::Error`) or a
+///     JSON case's (`ce_mle::torch_json::CaseError`).
 /// zh: 任何错误：损失 API 的（`ce_mle::Error`）
 ///     或 JSON 用例的（`ce_mle::torch_json::CaseError`）。
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
@@ -173,8 +173,8 @@ fn smoothing() -> Result<()> {
         let z = DMatrix::from_fn(1, c, |_, k| q[k].ln());
         loss::cross_entropy(&z, Target::Indices(&[0]), &opts).map(scalar)
     };
-    // en: T9: the loss is smallest at q = smoothed target, and the minimum is its
-    //     entropy ...
+    // en: T9: the loss is smallest at q = smoothed
+    //     target, and the minimum is its entropy ...
     // zh: T9：损失在 q = 平滑后的目标处最小，最小值是该目标的熵……
     assert!((loss_at(&smoothed)? - entropy(&smoothed)?).abs() < TOL);
     for k in 0..c {
@@ -206,10 +206,10 @@ fn smoothing() -> Result<()> {
 
 fn k_dimensional() -> Result<()> {
     // ANCHOR: nd
-    // en: A batch of N = 2 sequences of length 2, C = 3 classes: input (N, C, d) = (2,
-    //     3, 2), in PyTorch's row-major order; targets (N, d).
-    // zh: 一批 N = 2 个长度为 2 的序列，C = 3 个类别：输入 (N, C, d) = (2, 3, 2)，按
-    //     PyTorch 的行优先顺序；目标为 (N, d)。
+    // en: A batch of N = 2 sequences of length 2, C = 3 classes: input (N,
+    //     C, d) = (2, 3, 2), in PyTorch's row-major order; targets (N, d).
+    // zh: 一批 N = 2 个长度为 2 的序列，C = 3 个类别：输入
+    //     (N, C, d) = (2, 3, 2)，按 PyTorch 的行优先顺序；目标为 (N, d)。
     let input = ArrayD::from_shape_vec(
         IxDyn(&[2, 3, 2]),
         vec![2.0, 0.1, 0.5, 1.0, -1.0, 0.2, 0.0, -0.3, 1.0, 0.4, 0.0, 2.0],
@@ -225,8 +225,8 @@ fn k_dimensional() -> Result<()> {
         false,
     )?;
 
-    // en: Every position (n, t) is one sample: move the class axis last, flatten to
-    //     (N·d, C).
+    // en: Every position (n, t) is one sample: move
+    //     the class axis last, flatten to (N·d, C).
     // zh: 每个位置 (n, t) 都是一个样本：把类别轴移到最后，展平成 (N·d, C)。
     let rows = DMatrix::from_fn(4, 3, |r, c| input[[r / 2, c, r % 2]]);
     let flat = loss::cross_entropy(
@@ -255,8 +255,8 @@ fn precision() -> Result<()> {
         Target::Indices(&labels),
         &CrossEntropyOptions::default(),
     )?);
-    // en: The f32 result is the f64 one rounded: within half a unit in the last place
-    //     of f32.
+    // en: The f32 result is the f64 one rounded:
+    //     within half a unit in the last place of f32.
     // zh: f32 的结果就是 f64 结果的舍入：误差在 f32 末位单位的一半以内。
     let l32 = f64::from(l32.scalar().unwrap());
     assert!(((l32 - l64) / l64).abs() <= f64::from(f32::EPSILON) / 2.0);
@@ -266,10 +266,10 @@ fn precision() -> Result<()> {
 
 fn json() -> Result<()> {
     // ANCHOR: json
-    // en: What `ce-mle loss` reads: a PyTorch call written as JSON, with PyTorch's
-    //     names.
-    // zh: `ce-mle loss` 读入的内容：用 JSON 写出的一次 PyTorch 调用，参数名与 PyTorch
-    //     相同。
+    // en: What `ce-mle loss` reads: a PyTorch call
+    //     written as JSON, with PyTorch's names.
+    // zh: `ce-mle loss` 读入的内容：用 JSON 写出的一次
+    //     PyTorch 调用，参数名与 PyTorch 相同。
     let case = concat!(
         r#"{"op": "cross_entropy", "input": [[2.0, 1.0, 0.1]], "#,
         r#""target": [0], "grad": true}"#,

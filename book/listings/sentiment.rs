@@ -2,8 +2,8 @@ extern crate ce_mle;
 extern crate ce_mle_book;
 
 // en: Checks the claims of the chapter "Sentiment classification": a bag-of-words
-//     softmax classifier, trained on the mean cross-entropy, on the book's labelled
-//     reviews (book/data/sentiment.tsv), in English and in Chinese.
+//     softmax classifier, trained on the mean cross-entropy, on the book's
+//     labelled reviews (book/data/sentiment.tsv), in English and in Chinese.
 // zh: 核对“情感分类”一章的论断：一个词袋 softmax 分类器，以平均交叉熵为目标，
 //     在本书带标签的评论（book/data/sentiment.tsv）上训练，英文和中文各一个。
 
@@ -35,8 +35,8 @@ fn main() -> Result<(), ce_mle::Error> {
     // ANCHOR_END: tokens
 
     // ANCHOR: train
-    // en: 5 test reviews per class (seeded), Adam (lr 0.05), 60 epochs, L2 penalty
-    //     1e-3.
+    // en: 5 test reviews per class (seeded), Adam
+    //     (lr 0.05), 60 epochs, L2 penalty 1e-3.
     // zh: 每类 5 条测试评论（固定种子），Adam（学习率 0.05），60 轮，L2 惩罚 1e-3。
     let config = SentimentConfig {
         epochs: 60,
@@ -67,8 +67,8 @@ fn main() -> Result<(), ce_mle::Error> {
     assert_eq!(config, ce_mle_book::chapters::sentiment::sentiment_config());
     assert_eq!(SENTIMENT_LABELS, ["negative", "neutral", "positive"]);
 
-    // en: Without the penalty the test loss is worse in both languages
-    //     (overconfidence).
+    // en: Without the penalty the test loss is
+    //     worse in both languages (overconfidence).
     // zh: 不加惩罚时，两种语言的测试损失都更差（过度自信）。
     for lang in [Lang::En, Lang::Zh] {
         let with = sentiment(lang, &config)?;

@@ -2,17 +2,17 @@ extern crate ce_mle;
 extern crate ce_mle_book;
 extern crate nalgebra;
 
-// en: Checks every claim of the chapter "Softmax, log-sum-exp and the gradient":
-//     stable evaluation where the naive formula overflows, underflows or rounds to
-//     0; shift invariance and the bounds of log-sum-exp (T6); the gradient softmax
-//     − y against finite differences (T5); the Hessian diag(q) − q qᵀ positive
-//     semi-definite with null direction 1.
+// en: Checks every claim of the chapter "Softmax, log-sum-exp and the
+//     gradient": stable evaluation where the naive formula overflows,
+//     underflows or rounds to 0; shift invariance and the bounds of log-sum-exp
+//     (T6); the gradient softmax − y against finite differences (T5); the
+//     Hessian diag(q) − q qᵀ positive semi-definite with null direction 1.
 // zh: 核对“softmax、log-sum-exp 与梯度”一章的每个论断：在朴素公式上溢、下溢或舍入为
 //     0 的地方稳定地求值；log-sum-exp 的平移不变性与上下界（T6）；梯度 softmax − y
 //     与有限差分的对照（T5）；海森矩阵 diag(q) − q qᵀ 半正定，零方向为 1。
 //
-// en: `cargo run --example softmax` runs it; `mdbook test` runs it behind each
-//     excerpt.
+// en: `cargo run --example softmax` runs it;
+//     `mdbook test` runs it behind each excerpt.
 // zh: `cargo run --example softmax` 运行它；`mdbook test` 在每段摘录背后运行它。
 
 use ce_mle::loss::{
@@ -21,8 +21,8 @@ use ce_mle::loss::{
 use ce_mle::softmax::{log_softmax, logsumexp, softmax};
 use nalgebra::{DMatrix, DVector, SymmetricEigen};
 
-/// en: Two computations of the same quantity in f64 agree to this absolute
-///     tolerance.
+/// en: Two computations of the same quantity in
+///     f64 agree to this absolute tolerance.
 /// zh: 同一个量的两种 f64 计算在这个绝对容差内一致。
 const TOL: f64 = 1e-12;
 
@@ -41,8 +41,8 @@ fn stable() -> Result<()> {
     let shifted = softmax(&DMatrix::from_row_slice(1, 3, &[0.0, -1.0, -2.0]))?;
     assert!((&q - &shifted).amax() < TOL);
 
-    // en: e^−1000 underflows: the naive log-sum-exp is log 0 = −inf; the stable one is
-    //     finite.
+    // en: e^−1000 underflows: the naive log-sum-exp
+    //     is log 0 = −inf; the stable one is finite.
     // zh: e^−1000 下溢：朴素的 log-sum-exp 是 log 0 = −inf；稳定的算法给出有限值。
     let small = DMatrix::from_row_slice(1, 2, &[-1000.0, -1000.0]);
     assert_eq!((2.0 * (-1000.0_f64).exp()).ln(), f64::NEG_INFINITY);
@@ -74,10 +74,10 @@ fn shift() -> Result<()> {
     // en: log_softmax(z + c) = log_softmax(z): only differences of logits matter.
     // zh: log_softmax(z + c) = log_softmax(z)：只有 logits 之间的差才有意义。
     assert!((log_softmax(&moved)? - log_softmax(&z)?).amax() < TOL);
-    // en: logsumexp(z + c) = logsumexp(z) + c, and max z ≤ logsumexp(z) ≤ max z + log
-    //     C.
-    // zh: logsumexp(z + c) = logsumexp(z) + c，且 max z ≤ logsumexp(z) ≤ max z + log
-    //     C。
+    // en: logsumexp(z + c) = logsumexp(z) + c, and
+    //     max z ≤ logsumexp(z) ≤ max z + log C.
+    // zh: logsumexp(z + c) = logsumexp(z) + c，且
+    //     max z ≤ logsumexp(z) ≤ max z + log C。
     let lse = logsumexp(&z)?[0];
     assert!((logsumexp(&moved)?[0] - (lse + 100.0)).abs() < 1e-10);
     assert!(2.0 <= lse && lse <= 2.0 + 3f64.ln());
@@ -130,8 +130,8 @@ fn convex() -> Result<()> {
     // ANCHOR: hessian
     let z = DMatrix::from_row_slice(1, 3, &[2.0, 1.0, 0.1]);
     let q: DVector<f64> = softmax(&z)?.row(0).transpose();
-    // en: The Hessian of the loss with respect to the logits (the same for every
-    //     target).
+    // en: The Hessian of the loss with respect to
+    //     the logits (the same for every target).
     // zh: 损失关于 logits 的海森矩阵（对每个目标都相同）。
     let hessian = DMatrix::from_diagonal(&q) - &q * q.transpose();
 

@@ -1,16 +1,16 @@
 extern crate ce_mle;
 extern crate ce_mle_book;
 
-// en: Checks the claims of the chapter "Optimisation strategies, measured" on the
-//     overfitting set-up of the previous chapter: L2, L1 (proximal) and early
-//     stopping end with a lower validation loss than plain maximum likelihood; L2
-//     shrinks the weights and L1 sets some to exactly 0; noise augmentation makes
-//     the training set harder to memorise. And token dropout lowers the sentiment
-//     classifier's test loss.
+// en: Checks the claims of the chapter "Optimisation strategies, measured"
+//     on the overfitting set-up of the previous chapter: L2, L1 (proximal)
+//     and early stopping end with a lower validation loss than plain maximum
+//     likelihood; L2 shrinks the weights and L1 sets some to exactly 0;
+//     noise augmentation makes the training set harder to memorise. And
+//     token dropout lowers the sentiment classifier's test loss.
 // zh: 在上一章的过拟合设置上核对“优化策略实测”一章的论断：L2、L1（近端）
 //     和早停结束时的验证损失都低于单纯的极大似然；L2 让权重收缩，
-//     L1 把一些权重压到恰好为 0；加噪声的数据增强让训练集更难被记住。另外，
-//     词元丢弃降低了情感分类器的测试损失。
+//     L1 把一些权重压到恰好为 0；加噪声的数据增强让训练集更难被记住。
+//     另外，词元丢弃降低了情感分类器的测试损失。
 
 use ce_mle::data::rng;
 use ce_mle::data::synthetic::jitter;
@@ -21,12 +21,12 @@ use ce_mle_book::chapters::sentiment::{Lang, SentimentConfig, sentiment};
 use ce_mle_book::chapters::tradeoffs::overfit_setup;
 
 /// en: Shorter than the chapter's 200-epoch runs (those come from
-///     `ce_mle_book::chapters`, which checks the chapter's inequalities on them),
-///     so that the listing stays quick in an unoptimised build. The comparison
-///     already holds here, soon after the validation minimum.
+///     `ce_mle_book::chapters`, which checks the chapter's inequalities on
+///     them), so that the listing stays quick in an unoptimised build. The
+///     comparison already holds here, soon after the validation minimum.
 /// zh: 比本章 200 轮的训练短（那些数字来自 `ce_mle_book::chapters`，
-///     它在那些数字上检验本章的不等式），这样代码清单在未优化的构建中也跑得快。
-///     在验证损失的最小值之后不久，这里的比较就已经成立。
+///     它在那些数字上检验本章的不等式），这样代码清单在未优化的构建中也跑得
+///     快。在验证损失的最小值之后不久，这里的比较就已经成立。
 const EPOCHS: usize = 60;
 
 type Result<T> = std::result::Result<T, ce_mle::Error>;
@@ -43,11 +43,11 @@ struct End {
 
 // ANCHOR: run
 /// en: Plain gradient descent (lr 0.1) on the overfitting set-up, with a penalty,
-///     maybe augmented data (4 noisy copies of every sample: x + N(0, 1) noise) and
-///     maybe early stopping (patience 10, best parameters restored).
+///     maybe augmented data (4 noisy copies of every sample: x + N(0, 1) noise)
+///     and maybe early stopping (patience 10, best parameters restored).
 /// zh: 在过拟合设置上做普通梯度下降（学习率 0.1），加上一种惩罚，
-///     可能带数据增强（每个样本 4 个加噪声的副本：x + N(0, 1) 噪声），
-///     也可能带早停（耐心 10 轮，恢复最好的参数）。
+///     可能带数据增强（每个样本 4 个加噪声的副本：
+///     x + N(0, 1) 噪声），也可能带早停（耐心 10 轮，恢复最好的参数）。
 fn run(reg: Regularization, augment: bool, early: bool) -> Result<End> {
     let (mut model, train, val) = overfit_setup()?;
     let fit_set = if augment {
@@ -104,8 +104,8 @@ fn main() -> Result<()> {
         false,
     )?;
     let early = run(none, false, true)?;
-    // en: Penalties and early stopping end better on new data than plain maximum
-    //     likelihood.
+    // en: Penalties and early stopping end better on
+    //     new data than plain maximum likelihood.
     // zh: 惩罚和早停在新数据上的结果都好于单纯的极大似然。
     for end in [&l2, &l1, &early] {
         assert!(end.validation < plain.validation);
@@ -125,8 +125,8 @@ fn main() -> Result<()> {
     // ANCHOR_END: synthetic
 
     // ANCHOR: dropout
-    // en: Token dropout: 3 copies of each training review, each token dropped with p =
-    //     0.3.
+    // en: Token dropout: 3 copies of each training
+    //     review, each token dropped with p = 0.3.
     // zh: 词元丢弃：每条训练评论复制 3 份，每个词元以 p = 0.3 的概率被丢掉。
     let config = ce_mle_book::chapters::sentiment::sentiment_config();
     for lang in [Lang::En, Lang::Zh] {

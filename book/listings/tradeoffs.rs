@@ -2,13 +2,13 @@ extern crate ce_mle;
 extern crate ce_mle_book;
 extern crate nalgebra;
 
-// en: Checks the claims of the chapter "Strengths and weaknesses, measured":
-//     overfitting on a small, wide data set; the loss under a shift of the test
-//     inputs; and the strengths (proper scoring rule, convexity and bounded
-//     curvature in the logits, calibration).
+// en: Checks the claims of the chapter "Strengths and weaknesses,
+//     measured": overfitting on a small, wide data set; the loss under a
+//     shift of the test inputs; and the strengths (proper scoring rule,
+//     convexity and bounded curvature in the logits, calibration).
 // zh: 核对“优点与缺点实测”一章的论断：小而宽的数据集上的过拟合；
-//     测试输入平移时的损失；以及各项优点（严格适当的评分规则、
-//     关于 logits 凸且曲率有界、校准）。
+//     测试输入平移时的损失；以及各项优点（严格适当的评分规则、关于
+//     logits 凸且曲率有界、校准）。
 
 use ce_mle::data::rng;
 use ce_mle::data::synthetic::{gaussian_classes, shift_inputs};
@@ -82,10 +82,10 @@ fn shift() -> Result<(), ce_mle::Error> {
 
 fn strengths() -> Result<(), ce_mle::Error> {
     // ANCHOR: strengths
-    // en: Proper scoring rule: if labels come from p, the expected loss E_p[−log q_y]
-    //     is smallest at q = p (any other q pays KL(p‖q) more).
-    // zh: 严格适当的评分规则：如果标签来自 p，期望损失 E_p[−log q_y] 在 q = p
-    //     处最小（任何别的 q 要多付 KL(p‖q)）。
+    // en: Proper scoring rule: if labels come from p, the expected loss
+    //     E_p[−log q_y] is smallest at q = p (any other q pays KL(p‖q) more).
+    // zh: 严格适当的评分规则：如果标签来自 p，期望损失 E_p[−log
+    //     q_y] 在 q = p 处最小（任何别的 q 要多付 KL(p‖q)）。
     let p = [0.5, 0.3, 0.2];
     let expected = |q: &[f64]| -> f64 {
         -p.iter().zip(q).map(|(p, q)| p * q.ln()).sum::<f64>()
@@ -98,12 +98,12 @@ fn strengths() -> Result<(), ce_mle::Error> {
     ] {
         assert!(expected(&q) > expected(&p));
     }
-    // en: Accuracy is not proper: every q with the same top class scores the same.
-    //     Convex, smooth: the Hessian in the logits is diag(q) − q qᵀ, with eigenvalues
-    //     between 0 (along (1, …, 1)) and 1/2.
-    // zh: 准确率不是适当的：最高类别相同的所有 q 得分都一样。凸而光滑：
-    //     关于 logits 的海森矩阵是 diag(q) − q qᵀ，特征值介于 0（沿 (1, …, 1) 方向）与
-    //     1/2 之间。
+    // en: Accuracy is not proper: every q with the same top class scores
+    //     the same. Convex, smooth: the Hessian in the logits is diag(q)
+    //     − q qᵀ, with eigenvalues between 0 (along (1, …, 1)) and 1/2.
+    // zh: 准确率不是适当的：最高类别相同的所有 q 得分都一样。
+    //     凸而光滑：关于 logits 的海森矩阵是 diag(q) − q qᵀ，
+    //     特征值介于 0（沿 (1, …, 1) 方向）与 1/2 之间。
     let z = DMatrix::from_row_slice(1, 3, &[2.0, 1.0, 0.1]);
     let q = softmax(&z)?.row(0).transpose();
     let hessian = DMatrix::from_diagonal(&q) - &q * q.transpose();

@@ -3,13 +3,13 @@ extern crate ce_mle_book;
 extern crate nalgebra;
 extern crate serde_json;
 
-// en: Checks every claim of the chapter "Training a classifier by minimising
-//     cross-entropy".
+// en: Checks every claim of the chapter "Training
+//     a classifier by minimising cross-entropy".
 // zh: 核对“用最小化交叉熵训练分类器”一章的每个论断。
 //
-// en: The chapter shows excerpts (between `ANCHOR` markers); `mdbook test` compiles
-//     and runs the whole program for each excerpt, and `cargo run --example
-//     training` runs it too.
+// en: The chapter shows excerpts (between `ANCHOR` markers);
+//     `mdbook test` compiles and runs the whole program for each
+//     excerpt, and `cargo run --example training` runs it too.
 // zh: 本章展示的是摘录（`ANCHOR` 标记之间的部分）；
 //     `mdbook test` 为每段摘录编译并运行整个程序，
 //     `cargo run --example training` 也运行它。
@@ -23,8 +23,8 @@ use ce_mle::optim::{Adam, Optimizer};
 use ce_mle::train::{ArticleConfig, TrainReport, article_run};
 use nalgebra::DMatrix;
 
-/// en: Two computations of the same quantity in f64 agree to this absolute
-///     tolerance.
+/// en: Two computations of the same quantity in
+///     f64 agree to this absolute tolerance.
 /// zh: 同一个量的两种 f64 计算在这个绝对容差内一致。
 const TOL: f64 = 1e-12;
 /// en: The untrained model's loss is within this distance of ln 5 (nats).
@@ -49,8 +49,8 @@ fn mean_loss(model: &SoftmaxClassifier, data: &Classification) -> Result<f64> {
     Ok(l.scalar().expect("the mean reduction gives a scalar"))
 }
 
-/// en: The article's program, written out; returns the data, the untrained model
-///     and the loss of every epoch.
+/// en: The article's program, written out; returns the data,
+///     the untrained model and the loss of every epoch.
 /// zh: 原文的程序，逐行写出；返回数据、未训练的模型和每一轮的损失。
 fn program() -> Result<(Classification, SoftmaxClassifier, Vec<f64>)> {
     // ANCHOR: program
@@ -95,8 +95,8 @@ fn program() -> Result<(Classification, SoftmaxClassifier, Vec<f64>)> {
     let report = article_run(&config)?;
     assert_eq!(losses, report.losses);
     assert_eq!(model, report.model);
-    // en: PyTorch's Adam defaults, as the chapter quotes them, are what `Adam::new`
-    //     uses.
+    // en: PyTorch's Adam defaults, as the chapter
+    //     quotes them, are what `Adam::new` uses.
     // zh: 本章引用的 PyTorch Adam 默认值，正是 `Adam::new` 所用的值。
     let (betas, eps) = (
         ce_mle_book::chapters::training::ADAM_BETAS,
@@ -134,16 +134,16 @@ fn falls() -> Result<TrainReport> {
 
 fn start(report: &TrainReport) {
     // ANCHOR: start
-    // en: Uniform predictions score ln 5 whatever the labels; the untrained model is
-    //     close to uniform.
+    // en: Uniform predictions score ln 5 whatever the
+    //     labels; the untrained model is close to uniform.
     // zh: 无论标签是什么，均匀预测的损失都是 ln 5；未训练的模型接近均匀。
     let ln5 = 5f64.ln();
     assert!((report.losses[0] - ln5).abs() < START_MARGIN);
     // ANCHOR_END: start
 }
 
-/// en: The gap between the first loss and ln C, split into the two terms of the
-///     chapter.
+/// en: The gap between the first loss and ln C,
+///     split into the two terms of the chapter.
 /// zh: 第一轮的损失与 ln C 之差，按本章的方式拆成两项。
 fn start_terms(
     untrained: &SoftmaxClassifier,
@@ -237,8 +237,8 @@ fn bound(report: &TrainReport, untrained: &SoftmaxClassifier, grad_l1: f64) {
     // en: Convexity and Hölder's inequality: a hard upper bound.
     // zh: 凸性与赫尔德不等式：一个严格的上界。
     assert!(fall <= grad_l1 * moved);
-    // en: Adam moves each parameter by about lr per step, hence the estimate lr ·
-    //     epochs · ‖∇L(θ₀)‖₁.
+    // en: Adam moves each parameter by about lr per step,
+    //     hence the estimate lr · epochs · ‖∇L(θ₀)‖₁.
     // zh: Adam 每一步把每个参数移动大约 lr，因此估计值为 lr · epochs · ‖∇L(θ₀)‖₁。
     let estimate = config.lr * config.epochs as f64 * grad_l1;
     assert!(0.5 * estimate <= fall && fall <= estimate);
@@ -259,8 +259,8 @@ fn fresh(
     // zh: 训练准确率高于随机水平（1/5）……
     let (before, after) = report.accuracy;
     assert!(after > before && after > 0.2);
-    // en: ... and the loss ends below H(p̂), the best a model that ignores x can do (the
-    //     previous chapter) ...
+    // en: ... and the loss ends below H(p̂), the best a model
+    //     that ignores x can do (the previous chapter) ...
     // zh: ……损失最终低于 H(p̂)，即忽略 x 的模型所能做到的最好结果（上一章）……
     let labels: Vec<usize> = data.y.iter().map(|&y| y as usize).collect();
     // en: the label frequencies
@@ -268,8 +268,8 @@ fn fresh(
     let p_hat = categorical_mle(&labels, 5)?;
     assert!(report.final_loss < entropy(&p_hat)?);
 
-    // en: ... but on fresh samples from the same source it is no better than guessing:
-    //     its loss is above ln 5, and higher than before training.
+    // en: ... but on fresh samples from the same source it is no better than
+    //     guessing: its loss is above ln 5, and higher than before training.
     // zh: ……但在同一来源的新样本上，它并不比瞎猜好：损失高于 ln 5，比训练前还高。
     let fresh = random_classification(FRESH_N, 10, 5, &mut rng(FRESH_SEED))?;
     let trained_loss = mean_loss(&report.model, &fresh)?;
@@ -281,8 +281,8 @@ fn fresh(
 }
 
 /// en: The same program from PyTorch's recorded start
-///     (`tests/fixtures/torch_training.json`): our losses and printed lines against
-///     PyTorch's.
+///     (`tests/fixtures/torch_training.json`): our
+///     losses and printed lines against PyTorch's.
 /// zh: 从 PyTorch 记录的起点（`tests/fixtures/torch_training.json`）
 ///     运行同一个程序：我们的损失和打印行与 PyTorch 的对照。
 fn torch() -> Result<()> {
