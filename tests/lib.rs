@@ -14,6 +14,8 @@ mod fsio;
 mod generators;
 mod gradients;
 mod kernels;
+mod linear;
+mod ngram;
 mod optim;
 mod oracles;
 mod properties;

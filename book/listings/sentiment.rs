@@ -8,7 +8,8 @@ extern crate ce_mle_book;
 //     在本书带标签的评论（book/data/sentiment.tsv）上训练，英文和中文各一个。
 
 use ce_mle_book::chapters::sentiment::{
-    Lang, SENTIMENT_LABELS, SentimentConfig, reviews, sentiment, tokenize,
+    Lang, Mistake, SENTIMENT_LABELS, SentimentConfig, reviews, sentiment,
+    tokenize,
 };
 
 fn main() -> Result<(), ce_mle::Error> {
@@ -67,14 +68,105 @@ fn main() -> Result<(), ce_mle::Error> {
     assert_eq!(config, ce_mle_book::chapters::sentiment::sentiment_config());
     assert_eq!(SENTIMENT_LABELS, ["negative", "neutral", "positive"]);
 
-    // en: Without the penalty the test loss is
-    //     worse in both languages (overconfidence).
-    // zh: 不加惩罚时，两种语言的测试损失都更差（过度自信）。
+    // en: Without the penalty the training loss is lower, the test loss
+    //     higher and the test accuracy lower, in both languages
+    //     (overconfidence).
+    // zh: 不加惩罚时，两种语言的训练损失都更低，测试损失更高，
+    //     测试准确率更低（过度自信）。
     for lang in [Lang::En, Lang::Zh] {
         let with = sentiment(lang, &config)?;
         let without = sentiment(lang, &SentimentConfig { l2: 0.0, ..config })?;
         assert!(without.ce.1 > with.ce.1 && without.ce.0 < with.ce.0);
+        assert!(without.accuracy.1 < with.accuracy.1);
     }
+
+    // ANCHOR: mistakes
+    // en: Every test review the model gets wrong, taken apart. A class's
+    //     logit is its bias plus one weight per token present, so the margin
+    //     by which the wrong class won is the bias difference plus one share
+    //     per token: W[wrong, token] − W[label, token].
+    // zh: 把模型判错的每条测试评论拆开来看。一个类别的 logit 等于它的偏置加上
+    //     评论中每个词元的一个权重，所以错误类别胜出的差距等于偏置之差加上
+    //     每个词元的一份：W[wrong, token] − W[label, token]。
+    for lang in [Lang::En, Lang::Zh] {
+        let r = sentiment(lang, &config)?;
+        for m in r.mistakes()? {
+            let (label, chosen) =
+                (SENTIMENT_LABELS[m.truth], SENTIMENT_LABELS[m.predicted]);
+            println!("{} ({label} → {chosen}, margin {:.3})", m.text, m.margin);
+            for (token, share) in m.ranked() {
+                println!("  {token:>12} {share:+.3}");
+            }
+            println!("  bias {:+.3}; no weight: {:?}", m.bias, m.unknown());
+            let shares: f64 = m.ranked().iter().map(|(_, s)| s).sum();
+            assert!(
+                (m.bias + shares - m.margin).abs() < 1e-9 && m.margin > 0.0
+            );
+        }
+    }
+    // ANCHOR_END: mistakes
+    // en: What the chapter reads in them: the praise the model knows pulls
+    //     towards the label, the strongest praise never occurs in a training
+    //     review, and words that say nothing about sentiment pull the other
+    //     way, the strongest of all.
+    // zh: 本章从中读出的是：模型认识的褒义词把结果拉向正确标签，最强的褒义词
+    //     从未在训练评论中出现，而与情感无关的词朝另一个方向拉，而且拉得最强。
+    let share = |m: &Mistake, t: &str| {
+        m.tokens.iter().find(|(s, _)| s == t).and_then(|x| x.1)
+    };
+    let en = sentiment(Lang::En, &config)?.mistakes()?;
+    assert_eq!(en.len(), 2);
+    for m in &en {
+        assert!(share(m, "wonderful").is_some_and(|s| s < 0.0));
+        assert!(m.unknown().contains(&"best"));
+    }
+    assert_eq!(en[0].ranked()[0].0, "the");
+    assert_eq!(en[1].ranked()[0].0, "year");
+    for t in ["performance", "cast"] {
+        assert!(share(&en[1], t).is_some_and(|s| s > 0.0));
+    }
+    // en: `year` and `performance` come from
+    //     one training review, a negative one.
+    // zh: `year` 和 `performance` 来自同一条训练评论，一条负面评论。
+    let held_out = sentiment(Lang::En, &config)?.test_texts;
+    let with_them: Vec<_> = reviews(Lang::En)?
+        .into_iter()
+        .filter(|d| !held_out.contains(&d.text))
+        .filter(|d| {
+            let words = tokenize(&d.text, Lang::En);
+            words.iter().any(|w| w == "year" || w == "performance")
+        })
+        .collect();
+    assert_eq!(with_them.len(), 1);
+    assert_eq!(with_them[0].label, 0);
+    assert_eq!(
+        with_them[0].text,
+        "An awful performance, the worst cast this year."
+    );
+    let zh = sentiment(Lang::Zh, &config)?.mistakes()?;
+    assert_eq!(zh.len(), 1);
+    assert!(
+        ["棒", "好"]
+            .iter()
+            .all(|t| share(&zh[0], t).is_some_and(|s| s < 0.0))
+    );
+    assert!(
+        ["的", "是"]
+            .iter()
+            .all(|t| share(&zh[0], t).is_some_and(|s| s > 0.0))
+    );
+    assert_eq!(zh[0].ranked()[0].0, "的");
+    // en: Where the model chose neutral, neutral's bias helped.
+    // zh: 模型选了中性的地方，中性类别的偏置帮了忙。
+    assert!(
+        en[0].predicted == 1
+            && en[0].bias > 0.0
+            && zh[0].predicted == 1
+            && zh[0].bias > 0.0
+    );
+    assert!(
+        zh[0].unknown().contains(&"最好") && zh[0].unknown().contains(&"太棒")
+    );
     println!("every claim of the chapter checked");
     Ok(())
 }

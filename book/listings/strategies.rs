@@ -1,15 +1,16 @@
 extern crate ce_mle;
 extern crate ce_mle_book;
+extern crate statrs;
 
 // en: Checks the claims of the chapter "Optimisation strategies, measured"
-//     on the overfitting set-up of the previous chapter: L2, L1 (proximal)
+//     on the overfitting set-up of the trade-offs chapter: L2, L1 (proximal)
 //     and early stopping end with a lower validation loss than plain maximum
 //     likelihood; L2 shrinks the weights and L1 sets some to exactly 0;
 //     noise augmentation makes the training set harder to memorise. And
 //     token dropout lowers the sentiment classifier's test loss.
-// zh: 在上一章的过拟合设置上核对“优化策略实测”一章的论断：L2、L1（近端）
-//     和早停结束时的验证损失都低于单纯的极大似然；L2 让权重收缩，
-//     L1 把一些权重压到恰好为 0；加噪声的数据增强让训练集更难被记住。
+// zh: 在“优点与缺点：实测”一章的过拟合设置上核对“优化策略：实测”一章的论断：
+//     L2、L1（近端）和早停结束时的验证损失都低于单纯的极大似然；L2 让权重
+//     收缩，L1 把一些权重压到恰好为 0；加噪声的数据增强让训练集更难被记住。
 //     另外，词元丢弃降低了情感分类器的测试损失。
 
 use ce_mle::data::rng;
@@ -19,15 +20,16 @@ use ce_mle::train::{
 };
 use ce_mle_book::chapters::sentiment::{Lang, SentimentConfig, sentiment};
 use ce_mle_book::chapters::tradeoffs::overfit_setup;
+use statrs::distribution::{Continuous, Laplace, Normal};
 
-/// en: Shorter than the chapter's 200-epoch runs (those come from
-///     `ce_mle_book::chapters`, which checks the chapter's inequalities on
-///     them), so that the listing stays quick in an unoptimised build. The
-///     comparison already holds here, soon after the validation minimum.
-/// zh: 比本章 200 轮的训练短（那些数字来自 `ce_mle_book::chapters`，
-///     它在那些数字上检验本章的不等式），这样代码清单在未优化的构建中也跑得
-///     快。在验证损失的最小值之后不久，这里的比较就已经成立。
-const EPOCHS: usize = 60;
+/// en: The chapter's runs: the same set-up, optimiser, epochs and seeds as
+///     the numbers and figures of the chapter
+///     (`ce_mle_book::chapters::strategies`), so that `run` below computes
+///     every row of its table.
+/// zh: 本章的训练：设置、优化器、轮数和随机种子都与本章的数字和图
+///     （`ce_mle_book::chapters::strategies`）相同，所以下面的 `run`
+///     算出的正是表中的每一行。
+const EPOCHS: usize = 200;
 
 type Result<T> = std::result::Result<T, ce_mle::Error>;
 
@@ -93,6 +95,9 @@ fn main() -> Result<()> {
         (0.01, 0.01)
     );
     assert_eq!(ce_mle_book::chapters::strategies::PATIENCE, 10);
+    assert_eq!(ce_mle_book::chapters::strategies::JITTER, (4, 1.0));
+    assert_eq!(EPOCHS, ce_mle_book::chapters::tradeoffs::OVERFIT_EPOCHS);
+    assert_eq!(0.1, ce_mle_book::chapters::tradeoffs::OVERFIT_LR);
     // ANCHOR: synthetic
     let none = Regularization::none();
     let plain = run(none, false, false)?;
@@ -123,6 +128,33 @@ fn main() -> Result<()> {
     // zh: 而加噪声的副本让训练集更难被记住。
     assert!(augmented.training > plain.training && augmented.norm < plain.norm);
     // ANCHOR_END: synthetic
+
+    // en: The MAP reading, with N = 100 training samples: N times the
+    //     penalised mean loss is the negative log-likelihood plus
+    //     N·λ₂‖W‖² + N·λ₁‖W‖₁, and these are, up to constants, minus the
+    //     log-densities of independent N(0, 1/(2Nλ₂)) and Laplace(0, 1/(Nλ₁))
+    //     priors on the weights (statrs' densities as the oracle).
+    // zh: 最大后验的解读，训练样本数 N = 100：加惩罚的平均损失乘以 N，等于负对数
+    //     似然加上 N·λ₂‖W‖² + N·λ₁‖W‖₁；在相差常数的意义下，这两项分别是权重上
+    //     独立的 N(0, 1/(2Nλ₂)) 先验和 Laplace(0, 1/(Nλ₁)) 先验的负对数密度
+    //     （以 statrs 的密度函数为参照）。
+    let n = ce_mle_book::chapters::tradeoffs::OVERFIT_TRAIN as f64;
+    let (l1_strength, l2_strength) = (0.01, 0.01);
+    let variance = 1.0 / (2.0 * n * l2_strength);
+    let scale = 1.0 / (n * l1_strength);
+    assert_eq!(
+        (variance, scale),
+        ce_mle_book::chapters::strategies::map_priors(n as usize)
+    );
+    let gauss = Normal::new(0.0, variance.sqrt()).expect("a valid Gaussian");
+    let laplace =
+        Laplace::new(0.0, scale).expect("a valid Laplace distribution");
+    for w in [-1.5, -0.2, 0.0, 0.7, 3.0] {
+        let gauss_nll = gauss.ln_pdf(0.0) - gauss.ln_pdf(w);
+        let laplace_nll = laplace.ln_pdf(0.0) - laplace.ln_pdf(w);
+        assert!((n * l2_strength * w * w - gauss_nll).abs() < 1e-12);
+        assert!((n * l1_strength * f64::abs(w) - laplace_nll).abs() < 1e-12);
+    }
 
     // ANCHOR: dropout
     // en: Token dropout: 3 copies of each training

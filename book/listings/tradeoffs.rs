@@ -4,8 +4,8 @@ extern crate nalgebra;
 
 // en: Checks the claims of the chapter "Strengths and weaknesses,
 //     measured": overfitting on a small, wide data set; the loss under a
-//     shift of the test inputs; and the strengths (proper scoring rule,
-//     convexity and bounded curvature in the logits, calibration).
+//     shift of the test inputs; and the strengths (strictly proper scoring
+//     rule, convexity and bounded curvature in the logits, calibration).
 // zh: 核对“优点与缺点实测”一章的论断：小而宽的数据集上的过拟合；
 //     测试输入平移时的损失；以及各项优点（严格适当的评分规则、关于
 //     logits 凸且曲率有界、校准）。
@@ -77,13 +77,24 @@ fn shift() -> Result<(), ce_mle::Error> {
     // zh: 不平移时，概率是校准的：期望校准误差 < 2%。
     assert!(model.calibration_error(&test, 10)? < 0.02);
     // ANCHOR_END: shift
+    // en: Faster than linearly: each step of δ
+    //     adds more loss than the one before.
+    // zh: 比线性更快：δ 每多走一步，增加的损失都比上一步多。
+    let mut losses = Vec::new();
+    for delta in [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0] {
+        let shifted =
+            shift_inputs(&test, &DVector::from_row_slice(&[delta, 0.0]))?;
+        losses.push(model.mean_loss(&shifted)?);
+    }
+    assert!(losses.windows(3).all(|w| w[2] - w[1] > w[1] - w[0]));
     Ok(())
 }
 
 fn strengths() -> Result<(), ce_mle::Error> {
     // ANCHOR: strengths
-    // en: Proper scoring rule: if labels come from p, the expected loss
-    //     E_p[−log q_y] is smallest at q = p (any other q pays KL(p‖q) more).
+    // en: Strictly proper scoring rule: if labels come from p, the expected
+    //     loss E_p[−log q_y] is smallest at q = p (any other q pays KL(p‖q)
+    //     more).
     // zh: 严格适当的评分规则：如果标签来自 p，期望损失 E_p[−log
     //     q_y] 在 q = p 处最小（任何别的 q 要多付 KL(p‖q)）。
     let p = [0.5, 0.3, 0.2];
@@ -98,10 +109,11 @@ fn strengths() -> Result<(), ce_mle::Error> {
     ] {
         assert!(expected(&q) > expected(&p));
     }
-    // en: Accuracy is not proper: every q with the same top class scores
-    //     the same. Convex, smooth: the Hessian in the logits is diag(q)
-    //     − q qᵀ, with eigenvalues between 0 (along (1, …, 1)) and 1/2.
-    // zh: 准确率不是适当的：最高类别相同的所有 q 得分都一样。
+    // en: Accuracy is not strictly proper: every q with the same top class
+    //     scores the same. Convex, smooth: the Hessian in the logits is
+    //     diag(q) − q qᵀ, with eigenvalues between 0 (along (1, …, 1)) and
+    //     1/2.
+    // zh: 准确率不是严格适当的：最高类别相同的所有 q 得分都一样。
     //     凸而光滑：关于 logits 的海森矩阵是 diag(q) − q qᵀ，
     //     特征值介于 0（沿 (1, …, 1) 方向）与 1/2 之间。
     let z = DMatrix::from_row_slice(1, 3, &[2.0, 1.0, 0.1]);
@@ -111,6 +123,42 @@ fn strengths() -> Result<(), ce_mle::Error> {
     assert!(eig.min() > -1e-12 && eig.max() <= 0.5);
     assert!((&hessian * DVector::from_element(3, 1.0)).amax() < 1e-12);
     // ANCHOR_END: strengths
+    // en: The Brier score Σ_k (q_k − [k = y])² is strictly proper too: its
+    //     expectation under p is smallest at q = p. The log loss is local, a
+    //     function of q_y alone: two predictions that give the observed class
+    //     the same probability score the same, whatever the rest.
+    // zh: 布里尔分数 Σ_k (q_k − [k = y])² 也是严格适当的：它在 p 下的期望在
+    //     q = p 处最小。对数损失是局部的，只是 q_y 的函数：两个预测只要给观测到
+    //     的类别相同的概率，得分就相同，不管其余概率如何。
+    let brier = |q: &[f64]| -> f64 {
+        (0..3)
+            .map(|y| {
+                let sq: f64 = (0..3)
+                    .map(|k| (q[k] - if k == y { 1.0 } else { 0.0 }).powi(2))
+                    .sum();
+                p[y] * sq
+            })
+            .sum()
+    };
+    for q in [
+        [0.6, 0.3, 0.1],
+        [0.4, 0.4, 0.2],
+        [1.0 / 3.0; 3],
+        [0.5, 0.2, 0.3],
+    ] {
+        assert!(brier(&q) > brier(&p));
+    }
+    let log_loss = |q: &[f64], y: usize| -q[y].ln();
+    assert_eq!(log_loss(&[0.5, 0.3, 0.2], 0), log_loss(&[0.5, 0.1, 0.4], 0));
+    // en: Accuracy, the probability p gives to q's top class, is the same for
+    //     q = p and for any other q with that top class: not strictly proper.
+    // zh: 准确率，即 p 给 q 的最高类别的概率，在 q = p 处与在最高类别相同的
+    //     任何别的 q 处都一样：不是严格适当的。
+    let top = |q: &[f64]| {
+        (0..3).fold(0, |best, k| if q[k] > q[best] { k } else { best })
+    };
+    let accuracy = |q: &[f64]| p[top(q)];
+    assert_eq!(accuracy(&[0.6, 0.3, 0.1]), accuracy(&p));
     Ok(())
 }
 

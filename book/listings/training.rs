@@ -238,8 +238,8 @@ fn bound(report: &TrainReport, untrained: &SoftmaxClassifier, grad_l1: f64) {
     // zh: 凸性与赫尔德不等式：一个严格的上界。
     assert!(fall <= grad_l1 * moved);
     // en: Adam moves each parameter by about lr per step,
-    //     hence the estimate lr · epochs · ‖∇L(θ₀)‖₁.
-    // zh: Adam 每一步把每个参数移动大约 lr，因此估计值为 lr · epochs · ‖∇L(θ₀)‖₁。
+    //     hence the estimate lr · epochs · ‖∇J(θ₀)‖₁.
+    // zh: Adam 每一步把每个参数移动大约 lr，因此估计值为 lr · epochs · ‖∇J(θ₀)‖₁。
     let estimate = config.lr * config.epochs as f64 * grad_l1;
     assert!(0.5 * estimate <= fall && fall <= estimate);
     // ANCHOR_END: bound
@@ -260,8 +260,9 @@ fn fresh(
     let (before, after) = report.accuracy;
     assert!(after > before && after > 0.2);
     // en: ... and the loss ends below H(p̂), the best a model
-    //     that ignores x can do (the previous chapter) ...
-    // zh: ……损失最终低于 H(p̂)，即忽略 x 的模型所能做到的最好结果（上一章）……
+    //     that ignores x can do (the equivalence chapter) ...
+    // zh: ……损失最终低于 H(p̂)，即忽略 x 的模型所能做到的最好结果
+    //     （见“交叉熵就是极大似然”一章）……
     let labels: Vec<usize> = data.y.iter().map(|&y| y as usize).collect();
     // en: the label frequencies
     // zh: 标签频率

@@ -76,6 +76,9 @@ enum Command {
     Train(TrainArgs),
     /// Fit a character bigram model two ways (counting, gradient descent) and compare them.
     Bigram(BigramArgs),
+    /// Count baselines (bigram MLE, add-k, Kneser-Ney and Witten-Bell n-grams) on a character
+    /// corpus split as nanoGPT does; without --corpus, the book's two corpora and their record.
+    Ngram(NgramArgs),
     /// Evaluate loss cases written as JSON with PyTorch's argument names, to compare with PyTorch.
     Loss(LossArgs),
     /// Build or test the two books (中文 and English).
@@ -102,7 +105,7 @@ fn invalid_case(msg: String) -> Failure {
 }
 
 fn loss(args: &LossArgs) -> Result<(), Failure> {
-    use std::io::Read as _;
+    use std::io::{Read as _, Write as _};
     let (name, bytes) = match args.file.as_deref() {
         Some(p) if p.as_os_str() != "-" => {
             let meta = std::fs::metadata(p).map_err(|e| Error::io(p, e))?;
@@ -147,18 +150,20 @@ fn loss(args: &LossArgs) -> Result<(), Failure> {
             e.utf8_error().valid_up_to()
         ))
     })?;
-    let result = ce_mle::torch_json::run_json(&text).map_err(|e| match e {
+    let doc = ce_mle::torch_json::Document::parse(text).map_err(|e| match e {
         ce_mle::torch_json::CaseError::Invalid(m) => invalid_case(format!("{name}: {m}")),
         other => Failure::Input(other.into()),
     })?;
-    let json = if args.compact {
-        serde_json::to_string(&result)
-    } else {
-        serde_json::to_string_pretty(&result)
-    }
-    .unwrap_or_default();
-    outln!("{json}");
-    Ok(())
+    // Each result is written as it is computed, with the document's text already let go:
+    // memory stays a small multiple of the input (see `ce_mle::torch_json`, "Memory").
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    doc.write(&mut out, !args.compact)
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush())
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::BrokenPipe => Failure::Closed,
+            _ => Failure::Input(Error::io("<stdout>", e)),
+        })
 }
 
 #[derive(Subcommand)]
@@ -301,6 +306,26 @@ struct BigramArgs {
     /// Language of the report table: en or zh (the Chinese book quotes `--lang zh`).
     #[arg(long, default_value = "en", value_parser = ["en", "zh"])]
     lang: String,
+}
+
+#[derive(clap::Args)]
+struct NgramArgs {
+    /// A UTF-8 text file; without it, the book's corpora (book/data/tinyshakespeare and
+    /// book/data/tang-poems) at orders 1..=8, compared with book/data/ngram-baselines.json.
+    #[arg(long, conflicts_with_all = ["check", "write"])]
+    corpus: Option<PathBuf>,
+    /// The fraction of the characters that trains (the rest validates), as nanoGPT's 0.9.
+    #[arg(long, default_value_t = ce_mle::lm::NANOGPT_TRAIN_FRACTION, allow_hyphen_values = true)]
+    train_fraction: f64,
+    /// The highest n-gram order (with --corpus).
+    #[arg(long, default_value_t = ce_mle_book::ngram::MAX_ORDER, allow_hyphen_values = true)]
+    max_order: usize,
+    /// Exit 1 unless the book's record agrees with what the code computes now.
+    #[arg(long, conflicts_with = "write")]
+    check: bool,
+    /// Rewrite the book's record (book/data/ngram-baselines.json).
+    #[arg(long)]
+    write: bool,
 }
 
 /// Why the program stops: a failed check (exit 1) or bad input (exit 2).
@@ -638,6 +663,81 @@ fn bigram(args: &BigramArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+fn ngram(args: &NgramArgs) -> Result<(), Failure> {
+    use ce_mle_book::ngram;
+    let start = std::time::Instant::now();
+    if let Some(path) = &args.corpus {
+        let text = ce_mle::corpus::load_corpus(path)?;
+        let split =
+            ce_mle::lm::CharSplit::new(&text, args.train_fraction).map_err(|e| match e {
+                CoreError::Corpus { reason, .. } => CoreError::Corpus {
+                    path: path.display().to_string(),
+                    reason,
+                },
+                other => other,
+            })?;
+        let opts = ce_mle::lm::BaselineOptions {
+            max_order: args.max_order,
+            ..Default::default()
+        };
+        let c = ngram::CorpusBaselines {
+            name: path.display().to_string(),
+            file: path.display().to_string(),
+            bytes: text.len(),
+            chars: text.chars().count(),
+            baselines: ce_mle::lm::baselines(&split, &opts)?,
+        };
+        out!("{}", ngram::render(&c));
+        outln!("time / 用时: {:.2} s", start.elapsed().as_secs_f64());
+        return Ok(());
+    }
+    if args.train_fraction != ce_mle::lm::NANOGPT_TRAIN_FRACTION
+        || args.max_order != ngram::MAX_ORDER
+    {
+        return Err(Failure::Input(Error::Book(
+            "--train-fraction and --max-order apply to --corpus only; the book's record uses \
+             nanoGPT's split and orders 1..=8"
+                .into(),
+        )));
+    }
+    let record = ngram::compute_record()?;
+    for c in &record.corpora {
+        out!("{}", ngram::render(c));
+        outln!("");
+    }
+    outln!("time / 用时: {:.2} s", start.elapsed().as_secs_f64());
+    if args.write {
+        ngram::write_record(&record)?;
+        outln!("wrote book/{}", ngram::RECORD);
+    } else {
+        let committed = ngram::read_record()?;
+        let to_value = |r: &ngram::Record| {
+            serde_json::to_value(r).map_err(|e| Failure::Input(Error::Book(e.to_string())))
+        };
+        let diffs = ngram::differences(&to_value(&committed)?, &to_value(&record)?);
+        if diffs.is_empty() {
+            outln!(
+                "book/{} agrees with the code (relative tolerance {:e})",
+                ngram::RECORD,
+                ngram::RECORD_TOLERANCE
+            );
+        } else {
+            for d in &diffs {
+                errln!("differs: {d}");
+            }
+            errln!(
+                "book/{} differs from what the code computes now: run `{}` and read the diff",
+                ngram::RECORD,
+                ngram::COMMAND
+            );
+            if args.check {
+                return Err(Failure::Checks);
+            }
+        }
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -664,6 +764,7 @@ fn main() -> ExitCode {
         Some(Command::Verify(a)) => verify(&a),
         Some(Command::Train(a)) => train(&a),
         Some(Command::Bigram(a)) => bigram(&a),
+        Some(Command::Ngram(a)) => ngram(&a),
         Some(Command::Loss(a)) => loss(&a),
         Some(Command::Book(BookCommand::Build { out })) => build_books(out, true),
         Some(Command::Book(BookCommand::Test { lang })) => test_books(lang.as_deref()),
