@@ -2,44 +2,61 @@ extern crate ce_mle;
 extern crate ce_mle_book;
 extern crate nalgebra;
 
-// Checks every claim of the chapter "Next-token prediction: a bigram model on real text",
-// on the chapter's small text (the figures on the book's own prose come from
-// `ce_mle_book::chapters::bigram` and `cargo run --release -- bigram`, too slow for an
-// unoptimised run).
+// en: Checks every claim of the chapter "Next-token prediction: a bigram
+//     model on real text", on the chapter's small text (the figures on
+//     the book's own prose come from `ce_mle_book::chapters::bigram` and
+//     `cargo run --release -- bigram`, too slow for an unoptimised run).
+// zh: 核对“下一个词元预测：真实文本上的二元语法模型”一章的每个论断，
+//     用的是本章的小文本（本书正文上的数字来自 `ce_mle_book::chapters::bigram`
+//     和 `cargo run --release -- bigram`，在未优化的构建中太慢）。
 //
-// The chapter shows excerpts (between `ANCHOR` markers); `mdbook test` compiles the whole
-// program for each excerpt, and `cargo test` runs it once (`cargo run --example bigram`).
+// en: The chapter shows excerpts (between `ANCHOR` markers);
+//     `mdbook test` compiles the whole program for each excerpt,
+//     and `cargo test` runs it once (`cargo run --example bigram`).
+// zh: 本章展示的是摘录（`ANCHOR` 标记之间的部分）；
+//     `mdbook test` 为每段摘录编译整个程序，
+//     `cargo test` 运行它一次（`cargo run --example bigram`）。
 
 use ce_mle::lm::{Bigram, BigramCounts, TrainOptions, Training, Vocab};
 use nalgebra::DMatrix;
 
-/// Two computations of the same quantity in f64 agree to this absolute tolerance.
+/// en: Two computations of the same quantity in
+///     f64 agree to this absolute tolerance.
+/// zh: 同一个量的两种 f64 计算在这个绝对容差内一致。
 const TOL: f64 = 1e-12;
 
 type Result<T> = std::result::Result<T, ce_mle::Error>;
 
 // ANCHOR: text
-// "CE = cross-entropy, cross-entropy = CE": Latin and Chinese characters.
+// en: "CE = cross-entropy, cross-entropy = CE": Latin and Chinese characters.
+// zh: “CE = 交叉熵，交叉熵 = CE”：拉丁字母与汉字混排。
 const TEXT: &str = "CE=交叉熵，交叉熵=CE";
 // ANCHOR_END: text
 
 fn counts() -> Result<BigramCounts> {
     // ANCHOR: counts
-    // Tokens are characters: the vocabulary is the 7 distinct ones.
+    // en: Tokens are characters: the vocabulary is the 7 distinct ones.
+    // zh: 词元就是字符：词表由 7 个不同的字符组成。
     let vocab = Vocab::from_text(TEXT, 100)?;
     let counts = BigramCounts::from_text(TEXT, vocab)?;
     let id = |c| counts.vocab().id(c).expect("a character of the text");
     let n = |a, b| counts.count(id(a), id(b)).expect("two tokens");
 
     assert_eq!((counts.tokens(), counts.bigrams()), (13, 12)); // T, M = T − 1
-    assert_eq!(n('交', '叉'), 2); // "交叉" occurs twice
-    assert_eq!((n('=', '交'), n('=', 'C')), (1, 1)); // "=" is followed by 交 or C
-    assert_eq!(n('C', '交'), 0); // never seen
-    // n(a) counts a as a context: the final E predicts nothing.
+    // en: "交叉" occurs twice
+    // zh: “交叉”出现两次
+    assert_eq!(n('交', '叉'), 2);
+    // en: "=" is followed by 交 or C
+    // zh: “=”后面跟的是“交”或“C”
+    assert_eq!((n('=', '交'), n('=', 'C')), (1, 1));
+    assert_eq!(n('C', '交'), 0); // en: never seen // zh: 从未出现
+    // en: n(a) counts a as a context: the final E predicts nothing.
+    // zh: n(a) 计的是 a 作为上下文的次数：末尾的 E 不预测任何字符。
     assert_eq!(counts.context_count(id('E')), Some(1));
     // ANCHOR_END: counts
 
-    // n(a) = Σ_b n(a, b), and Σ_a n(a) = M.
+    // en: n(a) = Σ_b n(a, b), and Σ_a n(a) = M.
+    // zh: n(a) = Σ_b n(a, b)，且 Σ_a n(a) = M。
     let v = counts.vocab().len();
     assert_eq!(v, 7);
     let mut total = 0;
@@ -56,19 +73,27 @@ fn counting(counts: &BigramCounts) -> Result<(Bigram, f64)> {
     // ANCHOR: counting
     let mle = Bigram::counting(counts); // P̂(b | a) = n(a, b) / n(a)
     let close = |x: f64, y: f64| (x - y).abs() < TOL;
-    assert!(close(mle.prob('=', '交')?, 0.5) && close(mle.prob('=', 'C')?, 0.5));
+    assert!(
+        close(mle.prob('=', '交')?, 0.5) && close(mle.prob('=', 'C')?, 0.5)
+    );
     assert!(close(mle.prob('交', '叉')?, 1.0));
-    assert_eq!(mle.prob('C', '交')?, 0.0); // an unseen pair is impossible
+    // en: an unseen pair is impossible
+    // zh: 没见过的字符对概率为 0
+    assert_eq!(mle.prob('C', '交')?, 0.0);
 
-    // Only "=" and "熵" hesitate, each twice, between two equally frequent
-    // successors; the other 8 predictions are certain. So CE = 4 ln 2 / 12.
+    // en: Only "=" and "熵" hesitate, each twice, between two equally frequent
+    //     successors; the other 8 predictions are certain. So CE = 4 ln 2 / 12.
+    // zh: 只有“=”和“熵”拿不准，各出现两次，两个后继字符一样频繁；
+    //     其余 8 次预测都是确定的。所以 CE = 4 ln 2 / 12。
     let ce = mle.cross_entropy_counts(counts)?;
     assert!(close(ce, 4.0 * 2f64.ln() / 12.0));
     // ANCHOR_END: counting
 
-    // The same number from the text, position by position.
+    // en: The same number from the text, position by position.
+    // zh: 逐个位置地从文本算出同一个数。
     assert!(close(mle.cross_entropy_on(TEXT)?, ce));
-    // It is the minimum: moving probability within a context makes the CE worse.
+    // en: It is the minimum: moving probability within a context makes the CE worse.
+    // zh: 它就是最小值：在一个上下文内挪动概率只会让交叉熵变大。
     let p = mle.probabilities();
     let v = p.nrows();
     for a in 0..v {
@@ -78,7 +103,8 @@ fn counting(counts: &BigramCounts) -> Result<(Bigram, f64)> {
                 q[(a, k)] *= 0.9;
             }
             q[(a, b)] += 0.1;
-            let other = Bigram::from_logits(counts.vocab().clone(), &q.map(f64::ln))?;
+            let other =
+                Bigram::from_logits(counts.vocab().clone(), &q.map(f64::ln))?;
             assert!(other.cross_entropy_counts(counts)? >= ce - TOL);
             if counts.context_count(a) != Some(0) && p[(a, b)] < 1.0 {
                 assert!(other.cross_entropy_counts(counts)? > ce);
@@ -90,31 +116,43 @@ fn counting(counts: &BigramCounts) -> Result<(Bigram, f64)> {
 
 fn trained(counts: &BigramCounts, mle: &Bigram, ce: f64) -> Result<Training> {
     // ANCHOR: train
-    // Logits Z (7 × 7) start at 0, i.e. uniform; Adam minimises the mean CE.
-    let t = Bigram::fit_gradient(counts, &TrainOptions::default(), &mut |_| {})?;
-    assert!(t.converged); // the gap fell below the tolerance (1e-4 nats)
+    // en: Logits Z (7 × 7) start at 0, i.e. uniform; Adam minimises the mean CE.
+    // zh: logits Z（7 × 7）从 0 出发，即均匀分布；Adam 最小化平均交叉熵。
+    let t =
+        Bigram::fit_gradient(counts, &TrainOptions::default(), &mut |_| {})?;
+    // en: the gap fell below the tolerance (1e-4 nats)
+    // zh: 差距降到了容差（1e-4 奈特）以下
+    assert!(t.converged);
 
-    // CE(trained) − CE(counting) = Σ_a (n(a)/M) KL(P̂(·|a) ‖ P(·|a)) ≥ 0.
+    // en: CE(trained) − CE(counting) = Σ_a (n(a)/M) KL(P̂(·|a) ‖ P(·|a)) ≥ 0.
+    // zh: CE(训练) − CE(计数) = Σ_a (n(a)/M) KL(P̂(·|a) ‖ P(·|a)) ≥ 0。
     let ce_trained = t.model.cross_entropy_counts(counts)?;
     let kl = t.model.mean_kl_from_counts(counts)?;
     assert!((ce_trained - ce - kl).abs() < TOL && kl > 0.0);
 
-    // Where counts are positive the two models agree; an unseen pair keeps a
-    // small probability that shrinks with more steps but never reaches 0.
+    // en: Where counts are positive the two models agree; an unseen pair keeps
+    //     a small probability that shrinks with more steps but never reaches 0.
+    // zh: 计数为正的地方两个模型一致；没见过的字符对保留一个小概
+    //     率，步数越多它越小，但永远不为 0。
     assert!((t.model.prob('=', '交')? - mle.prob('=', '交')?).abs() < 1e-3);
     let p = t.model.prob('C', '交')?;
     assert!(0.0 < p && p < 1e-3);
     // ANCHOR_END: train
 
-    // The gap starts at ln V − CE(counting) (all-zero logits are uniform), and ends small.
+    // en: The gap starts at ln V − CE(counting)
+    //     (all-zero logits are uniform), and ends small.
+    // zh: 差距从 ln V − CE(计数) 开始（全零的 logits 是均匀分布），最后变得很小。
     let v = counts.vocab().len() as f64;
     assert!((t.gaps[0] - (v.ln() - ce)).abs() < TOL);
     assert!(t.gaps.last().is_some_and(|&g| g < t.gaps[0] / 1000.0));
-    // Unseen pairs: logits pushed ever lower, never to −∞.
+    // en: Unseen pairs: logits pushed ever lower, never to −∞.
+    // zh: 没见过的字符对：logits 被越压越低，但到不了 −∞。
     let c = counts.vocab().id('C').expect("C");
     let jiao = counts.vocab().id('交').expect("交");
     assert!(t.logits[(c, jiao)].is_finite() && t.logits[(c, jiao)] < -1.0);
-    // Training longer gets closer still, and the unseen pair's probability keeps falling.
+    // en: Training longer gets closer still, and the
+    //     unseen pair's probability keeps falling.
+    // zh: 训练得更久就更接近，没见过的字符对的概率还在下降。
     let longer = TrainOptions {
         tolerance: 1e-6,
         max_iters: 100_000,
@@ -129,12 +167,17 @@ fn trained(counts: &BigramCounts, mle: &Bigram, ce: f64) -> Result<Training> {
 fn perplexity(counts: &BigramCounts, mle: &Bigram, ce: f64) -> Result<()> {
     // ANCHOR: perplexity
     let ppl = mle.perplexity_on(TEXT)?;
-    assert!((ppl - ce.exp()).abs() < TOL); // perplexity = exp(mean CE)
-    // 4 of the 12 predictions choose between 2 characters: 2^(4/12) ≈ 1.26.
+    // en: perplexity = exp(mean CE)
+    // zh: 困惑度 = exp(平均交叉熵)
+    assert!((ppl - ce.exp()).abs() < TOL);
+    // en: 4 of the 12 predictions choose between 2 characters: 2^(4/12) ≈ 1.26.
+    // zh: 12 次预测中有 4 次要在 2 个字符之间选：2^(4/12) ≈ 1.26。
     assert!((ppl - 2f64.powf(4.0 / 12.0)).abs() < TOL);
 
-    // A uniform model (all logits 0) over V = 7 characters has perplexity 7.
-    let uniform = Bigram::from_logits(counts.vocab().clone(), &DMatrix::zeros(7, 7))?;
+    // en: A uniform model (all logits 0) over V = 7 characters has perplexity 7.
+    // zh: 在 V = 7 个字符上的均匀模型（logits 全为 0）困惑度为 7。
+    let uniform =
+        Bigram::from_logits(counts.vocab().clone(), &DMatrix::zeros(7, 7))?;
     assert!((uniform.perplexity_on(TEXT)? - 7.0).abs() < 1e-9);
     // ANCHOR_END: perplexity
     Ok(())
@@ -142,7 +185,8 @@ fn perplexity(counts: &BigramCounts, mle: &Bigram, ce: f64) -> Result<()> {
 
 fn unseen(mle: &Bigram, t: &Training) -> Result<()> {
     // ANCHOR: unseen
-    // "CE=熵" contains the pair "=熵", which the text never shows.
+    // en: "CE=熵" contains the pair "=熵", which the text never shows.
+    // zh: “CE=熵”包含字符对“=熵”，而这段文本里从没有出现过它。
     let new_text = "CE=熵";
     assert_eq!(mle.cross_entropy_on(new_text)?, f64::INFINITY);
     assert!(t.model.cross_entropy_on(new_text)?.is_finite());

@@ -1,17 +1,21 @@
 extern crate ce_mle;
 extern crate ce_mle_book;
 
-// Checks the claims of the chapter "Sentiment classification": a bag-of-words softmax
-// classifier, trained on the mean cross-entropy, on the book's labelled reviews
-// (book/data/sentiment.tsv), in English and in Chinese.
+// en: Checks the claims of the chapter "Sentiment classification": a bag-of-words
+//     softmax classifier, trained on the mean cross-entropy, on the book's
+//     labelled reviews (book/data/sentiment.tsv), in English and in Chinese.
+// zh: 核对“情感分类”一章的论断：一个词袋 softmax 分类器，以平均交叉熵为目标，
+//     在本书带标签的评论（book/data/sentiment.tsv）上训练，英文和中文各一个。
 
 use ce_mle_book::chapters::sentiment::{
-    Lang, Mistake, SENTIMENT_LABELS, SentimentConfig, reviews, sentiment, tokenize,
+    Lang, Mistake, SENTIMENT_LABELS, SentimentConfig, reviews, sentiment,
+    tokenize,
 };
 
 fn main() -> Result<(), ce_mle::Error> {
     // ANCHOR: tokens
-    // English by words, Chinese by characters and character bigrams.
+    // en: English by words, Chinese by characters and character bigrams.
+    // zh: 英文按词切分，中文按字和字二元组切分。
     assert_eq!(
         tokenize("Great value, I love it!", Lang::En),
         ["great", "value", "i", "love", "it"]
@@ -20,7 +24,8 @@ fn main() -> Result<(), ce_mle::Error> {
         tokenize("很好，推荐", Lang::Zh),
         ["很", "好", "很好", "推", "荐", "推荐"]
     );
-    // 60 reviews per language, 20 per class.
+    // en: 60 reviews per language, 20 per class.
+    // zh: 每种语言 60 条评论，每类 20 条。
     for lang in [Lang::En, Lang::Zh] {
         let docs = reviews(lang)?;
         assert_eq!(docs.len(), 60);
@@ -31,23 +36,31 @@ fn main() -> Result<(), ce_mle::Error> {
     // ANCHOR_END: tokens
 
     // ANCHOR: train
-    // 5 test reviews per class (seeded), Adam (lr 0.05), 60 epochs, L2 penalty 1e-3.
+    // en: 5 test reviews per class (seeded), Adam
+    //     (lr 0.05), 60 epochs, L2 penalty 1e-3.
+    // zh: 每类 5 条测试评论（固定种子），Adam（学习率 0.05），60 轮，L2 惩罚 1e-3。
     let config = SentimentConfig {
         epochs: 60,
         lr: 0.05,
         l2: 1e-3,
         ..SentimentConfig::default()
     };
-    let ln3 = 3f64.ln(); // the loss of a uniform guess
+    // en: the loss of a uniform guess
+    // zh: 均匀猜测的损失
+    let ln3 = 3f64.ln();
     for lang in [Lang::En, Lang::Zh] {
         let r = sentiment(lang, &config)?;
         let (train_ce, test_ce) = r.ce;
-        // Maximum likelihood fits the training set almost perfectly ...
+        // en: Maximum likelihood fits the training set almost perfectly ...
+        // zh: 极大似然几乎完美地拟合了训练集……
         assert!(train_ce < 0.1 && r.accuracy.0 == 1.0);
-        // ... and the test set, never seen, much better than guessing.
+        // en: ... and the test set, never seen, much better than guessing.
+        // zh: ……而在从未见过的测试集上也远好于瞎猜。
         assert!(test_ce < 0.5 * ln3 && r.accuracy.1 >= 0.8);
-        // The heaviest positive weights belong to words of praise.
-        let top: Vec<String> = r.top_tokens(2, 5).into_iter().map(|(t, _)| t).collect();
+        // en: The heaviest positive weights belong to words of praise.
+        // zh: 最重的正面权重属于褒义词。
+        let top: Vec<String> =
+            r.top_tokens(2, 5).into_iter().map(|(t, _)| t).collect();
         let praise = if lang == Lang::En { "good" } else { "很好" };
         assert!(top.iter().any(|t| t == praise), "{top:?}");
     }
@@ -55,8 +68,11 @@ fn main() -> Result<(), ce_mle::Error> {
     assert_eq!(config, ce_mle_book::chapters::sentiment::sentiment_config());
     assert_eq!(SENTIMENT_LABELS, ["negative", "neutral", "positive"]);
 
-    // Without the penalty the training loss is lower, the test loss higher and the test
-    // accuracy lower, in both languages (overconfidence).
+    // en: Without the penalty the training loss is lower, the test loss
+    //     higher and the test accuracy lower, in both languages
+    //     (overconfidence).
+    // zh: 不加惩罚时，两种语言的训练损失都更低，测试损失更高，
+    //     测试准确率更低（过度自信）。
     for lang in [Lang::En, Lang::Zh] {
         let with = sentiment(lang, &config)?;
         let without = sentiment(lang, &SentimentConfig { l2: 0.0, ..config })?;
@@ -65,27 +81,39 @@ fn main() -> Result<(), ce_mle::Error> {
     }
 
     // ANCHOR: mistakes
-    // Every test review the model gets wrong, taken apart. A class's logit is its bias plus
-    // one weight per token present, so the margin by which the wrong class won is the bias
-    // difference plus one share per token: W[wrong, token] − W[label, token].
+    // en: Every test review the model gets wrong, taken apart. A class's
+    //     logit is its bias plus one weight per token present, so the margin
+    //     by which the wrong class won is the bias difference plus one share
+    //     per token: W[wrong, token] − W[label, token].
+    // zh: 把模型判错的每条测试评论拆开来看。一个类别的 logit 等于它的偏置加上
+    //     评论中每个词元的一个权重，所以错误类别胜出的差距等于偏置之差加上
+    //     每个词元的一份：W[wrong, token] − W[label, token]。
     for lang in [Lang::En, Lang::Zh] {
         let r = sentiment(lang, &config)?;
         for m in r.mistakes()? {
-            let (label, chosen) = (SENTIMENT_LABELS[m.truth], SENTIMENT_LABELS[m.predicted]);
+            let (label, chosen) =
+                (SENTIMENT_LABELS[m.truth], SENTIMENT_LABELS[m.predicted]);
             println!("{} ({label} → {chosen}, margin {:.3})", m.text, m.margin);
             for (token, share) in m.ranked() {
                 println!("  {token:>12} {share:+.3}");
             }
             println!("  bias {:+.3}; no weight: {:?}", m.bias, m.unknown());
             let shares: f64 = m.ranked().iter().map(|(_, s)| s).sum();
-            assert!((m.bias + shares - m.margin).abs() < 1e-9 && m.margin > 0.0);
+            assert!(
+                (m.bias + shares - m.margin).abs() < 1e-9 && m.margin > 0.0
+            );
         }
     }
     // ANCHOR_END: mistakes
-    // What the chapter reads in them: the praise the model knows pulls towards the label, the
-    // strongest praise never occurs in a training review, and words that say nothing about
-    // sentiment pull the other way, the strongest of all.
-    let share = |m: &Mistake, t: &str| m.tokens.iter().find(|(s, _)| s == t).and_then(|x| x.1);
+    // en: What the chapter reads in them: the praise the model knows pulls
+    //     towards the label, the strongest praise never occurs in a training
+    //     review, and words that say nothing about sentiment pull the other
+    //     way, the strongest of all.
+    // zh: 本章从中读出的是：模型认识的褒义词把结果拉向正确标签，最强的褒义词
+    //     从未在训练评论中出现，而与情感无关的词朝另一个方向拉，而且拉得最强。
+    let share = |m: &Mistake, t: &str| {
+        m.tokens.iter().find(|(s, _)| s == t).and_then(|x| x.1)
+    };
     let en = sentiment(Lang::En, &config)?.mistakes()?;
     assert_eq!(en.len(), 2);
     for m in &en {
@@ -97,7 +125,9 @@ fn main() -> Result<(), ce_mle::Error> {
     for t in ["performance", "cast"] {
         assert!(share(&en[1], t).is_some_and(|s| s > 0.0));
     }
-    // `year` and `performance` come from one training review, a negative one.
+    // en: `year` and `performance` come from
+    //     one training review, a negative one.
+    // zh: `year` 和 `performance` 来自同一条训练评论，一条负面评论。
     let held_out = sentiment(Lang::En, &config)?.test_texts;
     let with_them: Vec<_> = reviews(Lang::En)?
         .into_iter()
@@ -126,9 +156,17 @@ fn main() -> Result<(), ce_mle::Error> {
             .all(|t| share(&zh[0], t).is_some_and(|s| s > 0.0))
     );
     assert_eq!(zh[0].ranked()[0].0, "的");
-    // Where the model chose neutral, neutral's bias helped.
-    assert!(en[0].predicted == 1 && en[0].bias > 0.0 && zh[0].predicted == 1 && zh[0].bias > 0.0);
-    assert!(zh[0].unknown().contains(&"最好") && zh[0].unknown().contains(&"太棒"));
+    // en: Where the model chose neutral, neutral's bias helped.
+    // zh: 模型选了中性的地方，中性类别的偏置帮了忙。
+    assert!(
+        en[0].predicted == 1
+            && en[0].bias > 0.0
+            && zh[0].predicted == 1
+            && zh[0].bias > 0.0
+    );
+    assert!(
+        zh[0].unknown().contains(&"最好") && zh[0].unknown().contains(&"太棒")
+    );
     println!("every claim of the chapter checked");
     Ok(())
 }

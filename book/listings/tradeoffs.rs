@@ -2,9 +2,13 @@ extern crate ce_mle;
 extern crate ce_mle_book;
 extern crate nalgebra;
 
-// Checks the claims of the chapter "Strengths and weaknesses, measured": overfitting on a
-// small, wide data set; the loss under a shift of the test inputs; and the strengths
-// (strictly proper scoring rule, convexity and bounded curvature in the logits, calibration).
+// en: Checks the claims of the chapter "Strengths and weaknesses,
+//     measured": overfitting on a small, wide data set; the loss under a
+//     shift of the test inputs; and the strengths (strictly proper scoring
+//     rule, convexity and bounded curvature in the logits, calibration).
+// zh: 核对“优点与缺点实测”一章的论断：小而宽的数据集上的过拟合；
+//     测试输入平移时的损失；以及各项优点（严格适当的评分规则、关于
+//     logits 凸且曲率有界、校准）。
 
 use ce_mle::data::rng;
 use ce_mle::data::synthetic::{gaussian_classes, shift_inputs};
@@ -17,25 +21,32 @@ use nalgebra::{DMatrix, DVector};
 
 fn overfitting() -> Result<(), ce_mle::Error> {
     // ANCHOR: overfit
-    // 100 training samples, 60 features (3 informative), 20% noisy labels.
+    // en: 100 training samples, 60 features (3 informative), 20% noisy labels.
+    // zh: 100 个训练样本，60 个特征（3 个有信息），20% 的标签是噪声。
     let (mut model, train, val) = overfit_setup()?;
     let mut sgd = Sgd::new(0.1)?;
     let h = fit(&mut model, &train, Some(&val), &mut sgd, 200, None)?;
     let best = (0..200)
         .min_by(|&a, &b| h.validation[a].total_cmp(&h.validation[b]))
         .unwrap();
-    // The validation loss bottoms out early and then climbs ...
+    // en: The validation loss bottoms out early and then climbs ...
+    // zh: 验证损失很早就到了谷底，然后回升……
     assert!(best < 100 && h.validation[199] > h.validation[best] + 0.15);
-    // ... while the training loss keeps falling, far below it.
-    assert!(h.train[199] < h.train[best] && h.train[199] < 0.2 * h.validation[199]);
+    // en: ... while the training loss keeps falling, far below it.
+    // zh: ……而训练损失一直下降，远低于验证损失。
+    assert!(
+        h.train[199] < h.train[best] && h.train[199] < 0.2 * h.validation[199]
+    );
     // ANCHOR_END: overfit
     Ok(())
 }
 
 fn shift() -> Result<(), ce_mle::Error> {
     // ANCHOR: shift
-    // Three Gaussian classes in the plane; train on 300 samples, test on 2000.
-    let means = DMatrix::from_row_slice(3, 2, &[2.0, 0.0, -1.0, 1.732, -1.0, -1.732]);
+    // en: Three Gaussian classes in the plane; train on 300 samples, test on 2000.
+    // zh: 平面上三个高斯类别；在 300 个样本上训练，在 2000 个样本上测试。
+    let means =
+        DMatrix::from_row_slice(3, 2, &[2.0, 0.0, -1.0, 1.732, -1.0, -1.732]);
     let mut r = rng(11);
     let train = gaussian_classes(300, &means, 1.0, &mut r)?;
     let test = gaussian_classes(2000, &means, 1.0, &mut r)?;
@@ -50,23 +61,29 @@ fn shift() -> Result<(), ce_mle::Error> {
         regularization: Regularization::none(),
     };
     fit_with(&mut model, &train, None, &config, None)?;
-    // Move every test input by δ along the first axis: the loss grows with δ.
+    // en: Move every test input by δ along the first axis: the loss grows with δ.
+    // zh: 把每个测试输入沿第一个坐标轴移动 δ：损失随 δ 增长。
     let mut previous = 0.0;
     for delta in [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0] {
-        let shifted = shift_inputs(&test, &DVector::from_row_slice(&[delta, 0.0]))?;
+        let shifted =
+            shift_inputs(&test, &DVector::from_row_slice(&[delta, 0.0]))?;
         let ce = model.mean_loss(&shifted)?;
         assert!(ce > previous);
         previous = ce;
     }
     let train_ce = model.mean_loss(&train)?;
     assert!(previous > 5.0 * train_ce);
-    // Unshifted, the probabilities are calibrated: expected calibration error < 2%.
+    // en: Unshifted, the probabilities are calibrated: expected calibration error < 2%.
+    // zh: 不平移时，概率是校准的：期望校准误差 < 2%。
     assert!(model.calibration_error(&test, 10)? < 0.02);
     // ANCHOR_END: shift
-    // Faster than linearly: each step of δ adds more loss than the one before.
+    // en: Faster than linearly: each step of δ
+    //     adds more loss than the one before.
+    // zh: 比线性更快：δ 每多走一步，增加的损失都比上一步多。
     let mut losses = Vec::new();
     for delta in [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0] {
-        let shifted = shift_inputs(&test, &DVector::from_row_slice(&[delta, 0.0]))?;
+        let shifted =
+            shift_inputs(&test, &DVector::from_row_slice(&[delta, 0.0]))?;
         losses.push(model.mean_loss(&shifted)?);
     }
     assert!(losses.windows(3).all(|w| w[2] - w[1] > w[1] - w[0]));
@@ -75,10 +92,15 @@ fn shift() -> Result<(), ce_mle::Error> {
 
 fn strengths() -> Result<(), ce_mle::Error> {
     // ANCHOR: strengths
-    // Strictly proper scoring rule: if labels come from p, the expected loss E_p[−log q_y]
-    // is smallest at q = p (any other q pays KL(p‖q) more).
+    // en: Strictly proper scoring rule: if labels come from p, the expected
+    //     loss E_p[−log q_y] is smallest at q = p (any other q pays KL(p‖q)
+    //     more).
+    // zh: 严格适当的评分规则：如果标签来自 p，期望损失 E_p[−log
+    //     q_y] 在 q = p 处最小（任何别的 q 要多付 KL(p‖q)）。
     let p = [0.5, 0.3, 0.2];
-    let expected = |q: &[f64]| -> f64 { -p.iter().zip(q).map(|(p, q)| p * q.ln()).sum::<f64>() };
+    let expected = |q: &[f64]| -> f64 {
+        -p.iter().zip(q).map(|(p, q)| p * q.ln()).sum::<f64>()
+    };
     for q in [
         [0.6, 0.3, 0.1],
         [0.4, 0.4, 0.2],
@@ -87,9 +109,13 @@ fn strengths() -> Result<(), ce_mle::Error> {
     ] {
         assert!(expected(&q) > expected(&p));
     }
-    // Accuracy is not strictly proper: every q with the same top class scores the same.
-    // Convex, smooth: the Hessian in the logits is diag(q) − q qᵀ, with
-    // eigenvalues between 0 (along (1, …, 1)) and 1/2.
+    // en: Accuracy is not strictly proper: every q with the same top class
+    //     scores the same. Convex, smooth: the Hessian in the logits is
+    //     diag(q) − q qᵀ, with eigenvalues between 0 (along (1, …, 1)) and
+    //     1/2.
+    // zh: 准确率不是严格适当的：最高类别相同的所有 q 得分都一样。
+    //     凸而光滑：关于 logits 的海森矩阵是 diag(q) − q qᵀ，
+    //     特征值介于 0（沿 (1, …, 1) 方向）与 1/2 之间。
     let z = DMatrix::from_row_slice(1, 3, &[2.0, 1.0, 0.1]);
     let q = softmax(&z)?.row(0).transpose();
     let hessian = DMatrix::from_diagonal(&q) - &q * q.transpose();
@@ -97,9 +123,13 @@ fn strengths() -> Result<(), ce_mle::Error> {
     assert!(eig.min() > -1e-12 && eig.max() <= 0.5);
     assert!((&hessian * DVector::from_element(3, 1.0)).amax() < 1e-12);
     // ANCHOR_END: strengths
-    // The Brier score Σ_k (q_k − [k = y])² is strictly proper too: its expectation under p is
-    // smallest at q = p. The log loss is local, a function of q_y alone: two predictions that
-    // give the observed class the same probability score the same, whatever the rest.
+    // en: The Brier score Σ_k (q_k − [k = y])² is strictly proper too: its
+    //     expectation under p is smallest at q = p. The log loss is local, a
+    //     function of q_y alone: two predictions that give the observed class
+    //     the same probability score the same, whatever the rest.
+    // zh: 布里尔分数 Σ_k (q_k − [k = y])² 也是严格适当的：它在 p 下的期望在
+    //     q = p 处最小。对数损失是局部的，只是 q_y 的函数：两个预测只要给观测到
+    //     的类别相同的概率，得分就相同，不管其余概率如何。
     let brier = |q: &[f64]| -> f64 {
         (0..3)
             .map(|y| {
@@ -120,9 +150,13 @@ fn strengths() -> Result<(), ce_mle::Error> {
     }
     let log_loss = |q: &[f64], y: usize| -q[y].ln();
     assert_eq!(log_loss(&[0.5, 0.3, 0.2], 0), log_loss(&[0.5, 0.1, 0.4], 0));
-    // Accuracy, the probability p gives to q's top class, is the same for q = p and for any
-    // other q with that top class: not strictly proper.
-    let top = |q: &[f64]| (0..3).fold(0, |best, k| if q[k] > q[best] { k } else { best });
+    // en: Accuracy, the probability p gives to q's top class, is the same for
+    //     q = p and for any other q with that top class: not strictly proper.
+    // zh: 准确率，即 p 给 q 的最高类别的概率，在 q = p 处与在最高类别相同的
+    //     任何别的 q 处都一样：不是严格适当的。
+    let top = |q: &[f64]| {
+        (0..3).fold(0, |best, k| if q[k] > q[best] { k } else { best })
+    };
     let accuracy = |q: &[f64]| p[top(q)];
     assert_eq!(accuracy(&[0.6, 0.3, 0.1]), accuracy(&p));
     Ok(())

@@ -303,6 +303,9 @@ struct BigramArgs {
     /// Most Adam steps.
     #[arg(long, default_value_t = ce_mle::lm::TrainOptions::default().max_iters, allow_hyphen_values = true)]
     max_iters: usize,
+    /// Language of the report table: en or zh (the Chinese book quotes `--lang zh`).
+    #[arg(long, default_value = "en", value_parser = ["en", "zh"])]
+    lang: String,
 }
 
 #[derive(clap::Args)]
@@ -647,7 +650,8 @@ fn bigram(args: &BigramArgs) -> Result<(), Failure> {
     training.finish_and_clear();
     let run = run?;
     outln!("corpus / 语料: {name}");
-    out!("{}", run.report.render());
+    let table = ce_mle_book::chapters::bigram::render_report(&run.report, &args.lang)?;
+    out!("{table}");
     outln!("time / 用时: {:.2} s", start.elapsed().as_secs_f64());
     if !run.report.converged {
         errln!(

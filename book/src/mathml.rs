@@ -78,6 +78,20 @@ const MATH_CLOSE: &str = "</math>";
 ///    mathematical alphanumeric symbols (ℝ, 𝐱, 𝒞) and the attribute is dropped.
 /// 5. **Operator names.** `\log p` gets TeX's thin space between `log` and `p`, which
 ///    MathML Core's spacing of the function-application operator U+2061 leaves out.
+/// 6. **Accents.** KaTeX draws `\bar`, `\acute` and `\grave` with the spacing modifier
+///    letters U+02C9, U+02CA and U+02CB, which Latin Modern Math does not have: the browser
+///    falls back to another font, on a `lang="zh"` page to Noto CJK, whose glyphs are
+///    full-width bopomofo tone marks (a wide, displaced bar over z̄). Inside an accent they
+///    become U+00AF, U+00B4 and U+0060, which the math font has ([`ACCENTS`]).
+/// 7. **Long inline formulas.** MathML Core never breaks a line inside `<math>`, so a long
+///    inline formula runs off a phone's screen. Like TeX, an inline formula may break after
+///    a relation at its top level: it is cut there into consecutive `<math>` elements
+///    ([`split_at_relations`]).
+/// 8. **Punctuation after inline math.** Chromium may break a line between an inline
+///    `<math>` and the punctuation that follows it (or between an opening bracket and the
+///    formula), even with U+2060 WORD JOINER between them, so `，` `。` `)` `,` could start a
+///    line. Each inline formula with punctuation right before or after it is wrapped with
+///    that punctuation in a `white-space: nowrap` span ([`glue_punctuation`]).
 ///
 /// # Errors
 /// [`Error::Book`] for 1 and 2, for an unknown `mathvariant`, for a character that variant
@@ -102,11 +116,206 @@ pub fn fix_mathml(content: &str) -> Result<String> {
             + MATH_CLOSE.len();
         let mut element = String::with_capacity(end + 32);
         fix_math_element(&after[..end], &mut element)?;
-        out.push_str(&mark_prefix_signs(&space_function_application(&element)));
+        out.push_str(&split_at_relations(&mark_prefix_signs(
+            &space_function_application(&element),
+        )));
         rest = &after[end..];
     }
     out.push_str(rest);
-    Ok(out)
+    Ok(glue_punctuation(&out))
+}
+
+/// Accents that KaTeX writes with a spacing modifier letter that Latin Modern Math lacks, and
+/// the character of the same shape that it has (`fc-list ':charset=02c9'` lists no math font;
+/// `fc-list ':charset=00af'` lists Latin Modern Math).
+pub const ACCENTS: [(char, char); 3] = [
+    ('\u{02C9}', '\u{00AF}'), // \bar: modifier letter macron → macron
+    ('\u{02CA}', '\u{00B4}'), // \acute: modifier letter acute → acute accent
+    ('\u{02CB}', '\u{0060}'), // \grave: modifier letter grave → grave accent
+];
+
+/// The opening tag of the span that keeps an inline formula and its punctuation on one line.
+pub const GLUE_OPEN: &str = "<span style=\"white-space: nowrap\">";
+
+const KATEX_INLINE: &str = "<span class=\"katex\">";
+const KATEX_INLINE_END: &str = "</math></span>";
+
+/// Punctuation that must not start a line: Chinese full-width closing marks and pauses, and
+/// their ASCII counterparts (a `]` is left alone: it may close a Markdown link).
+fn closes(c: char) -> bool {
+    "，。、；：？！）”’》」』】〉〕］｝,.;:!?)'".contains(c)
+}
+
+/// Punctuation that must not end a line: opening brackets and quotes (a `[` is left alone: it
+/// may open a Markdown link).
+fn opens(c: char) -> bool {
+    "（“‘《「『【〈〔［｛(".contains(c)
+}
+
+/// Glue every inline formula (`<span class="katex"><math …>…</math></span>`, not display
+/// math) to the punctuation directly before ([`opens`]) or after ([`closes`]) it: the
+/// punctuation moves inside KaTeX's span, and the formula's first (last) `<math>` piece and
+/// that punctuation are wrapped in [`GLUE_OPEN`]`…</span>`. Chromium treats a formula as an
+/// atomic inline and may break a line on either side of it, whatever Unicode says about the
+/// punctuation, and a `nowrap` span is what stops it (U+2060 WORD JOINER does not: measured in
+/// Chromium 156, see `tests/browser/README.md`). Only the outer piece is glued, so a formula
+/// split by [`split_at_relations`] can still break inside.
+#[must_use]
+pub fn glue_punctuation(content: &str) -> String {
+    let mut out = String::with_capacity(content.len() + content.len() / 16);
+    let mut rest = content;
+    while let Some(start) = rest.find(KATEX_INLINE) {
+        let after = &rest[start..];
+        let Some(len) = after
+            .find(KATEX_INLINE_END)
+            .map(|e| e + KATEX_INLINE_END.len())
+        else {
+            break;
+        };
+        let formula = &after[..len];
+        let before = &rest[..start];
+        let is_display = formula
+            .split('>')
+            .nth(1)
+            .is_some_and(|math_tag| math_tag.contains("display=\"block\""));
+        let open_len: usize = before
+            .chars()
+            .rev()
+            .take_while(|&c| opens(c))
+            .map(char::len_utf8)
+            .sum();
+        let tail = &after[len..];
+        let close_len: usize = tail
+            .chars()
+            .take_while(|&c| closes(c))
+            .map(char::len_utf8)
+            .sum();
+        if is_display || (open_len == 0 && close_len == 0) {
+            out.push_str(before);
+            out.push_str(formula);
+            rest = tail;
+            continue;
+        }
+        let (text, opening) = before.split_at(before.len() - open_len);
+        let (closing, next) = tail.split_at(close_len);
+        // The `<math>` pieces between KaTeX's span tags.
+        let inner = &formula[KATEX_INLINE.len()..formula.len() - "</span>".len()];
+        let first_end = inner
+            .find(MATH_CLOSE)
+            .map_or(inner.len(), |e| e + MATH_CLOSE.len());
+        let last_start = inner.rfind(MATH_OPEN).unwrap_or(0);
+        out.push_str(text);
+        out.push_str(KATEX_INLINE);
+        if first_end == inner.len() || opening.is_empty() || closing.is_empty() {
+            // One piece, or punctuation on one side only: one glue span.
+            let (head, glued, tail) = if opening.is_empty() {
+                (&inner[..last_start], &inner[last_start..], "")
+            } else if closing.is_empty() {
+                ("", &inner[..first_end], &inner[first_end..])
+            } else {
+                ("", inner, "")
+            };
+            out.push_str(head);
+            out.push_str(GLUE_OPEN);
+            out.push_str(opening);
+            out.push_str(glued);
+            out.push_str(closing);
+            out.push_str("</span>");
+            out.push_str(tail);
+        } else {
+            // Several pieces and punctuation on both sides: glue the first and the last.
+            out.push_str(GLUE_OPEN);
+            out.push_str(opening);
+            out.push_str(&inner[..first_end]);
+            out.push_str("</span>");
+            out.push_str(&inner[first_end..last_start]);
+            out.push_str(GLUE_OPEN);
+            out.push_str(&inner[last_start..]);
+            out.push_str(closing);
+            out.push_str("</span>");
+        }
+        out.push_str("</span>");
+        rest = next;
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Relations after which TeX may break a line in inline math (as escaped by
+/// [`escape_math_text`]: `=` `<` `>` are character references).
+const RELATIONS: [&str; 13] = [
+    "&#61;", "&lt;", "&gt;", "≤", "≥", "≈", "≠", "≡", "∈", "→", "⇒", "∝", "≃",
+];
+
+/// TeX's line breaks in inline math: after a relation at the top level of the formula (not
+/// inside brackets or a fraction). MathML Core never breaks a `<math>` element, so a long
+/// inline formula overflows a phone's width; this cuts an inline formula after each such
+/// relation into consecutive `<math>` elements, between which the browser may break. The
+/// first piece keeps KaTeX's `<semantics>` and TeX annotation; the relation that ends a piece
+/// gets `form="infix"` (its spacing as inside the formula). Display math, and formulas
+/// without a top-level relation, are returned as they are.
+fn split_at_relations(math: &str) -> String {
+    const HEAD: &str = "<semantics><mrow>";
+    const TAIL: &str = "</mrow><annotation encoding=\"application/x-tex\">";
+    let Some(open_end) = math.find('>').map(|i| i + 1) else {
+        return math.to_owned();
+    };
+    let open = &math[..open_end];
+    if open.contains("display=\"block\"") || !math[open_end..].starts_with(HEAD) {
+        return math.to_owned();
+    }
+    let Some(tail_at) = math.rfind(TAIL) else {
+        return math.to_owned();
+    };
+    let row = &math[open_end + HEAD.len()..tail_at];
+    // The top-level children of the row, and the cuts after relations outside brackets
+    // (KaTeX writes `(` and `)` as siblings of what they enclose).
+    let mut cuts = Vec::new();
+    let mut at = 0;
+    let mut depth = 0usize;
+    while at < row.len() {
+        let Some(len) = element_len(&row[at..]) else {
+            return math.to_owned();
+        };
+        let child = &row[at..at + len];
+        at += len;
+        let operator = |ops: &[&str]| {
+            child.starts_with("<mo") && ops.iter().any(|o| child.ends_with(&format!(">{o}</mo>")))
+        };
+        if operator(&["&#40;", "&#91;", "&#123;", "⟨"]) {
+            depth += 1;
+        } else if operator(&["&#41;", "&#93;", "&#125;", "⟩"]) {
+            depth = depth.saturating_sub(1);
+        } else if depth == 0 && operator(&RELATIONS) && at < row.len() {
+            cuts.push(at);
+        }
+    }
+    if cuts.is_empty() {
+        return math.to_owned();
+    }
+    let infix = |piece: &str| -> String {
+        // The relation is the piece's last child: `<mo …>REL</mo>`.
+        let k = piece.rfind("<mo").unwrap_or(0);
+        if piece[k..].starts_with("<mo>") {
+            format!("{}<mo form=\"infix\">{}", &piece[..k], &piece[k + 4..])
+        } else {
+            piece.to_owned()
+        }
+    };
+    let mut out = String::with_capacity(math.len() + 128);
+    let mut from = 0;
+    for (n, &cut) in cuts.iter().enumerate() {
+        let piece = infix(&row[from..cut]);
+        if n == 0 {
+            // The first piece carries the annotation (the whole formula's TeX).
+            let _ = write!(out, "{open}{HEAD}{piece}{}", &math[tail_at..]);
+        } else {
+            let _ = write!(out, "{open}<mrow>{piece}</mrow>{MATH_CLOSE}");
+        }
+        from = cut;
+    }
+    let _ = write!(out, "{open}<mrow>{}</mrow>{MATH_CLOSE}", &row[from..]);
+    out
 }
 
 /// TeX's rule for signs: a `−` or `+` that starts a list, or follows an opening bracket, a
@@ -330,11 +539,35 @@ fn fix_math_element(math: &str, out: &mut String) -> Result<()> {
             }
         } else {
             let end = rest.find('<').unwrap_or(rest.len());
-            escape_math_text(&rest[..end], variants.last().copied().flatten(), out)?;
+            let text = &rest[..end];
+            let text = if in_accent(out) {
+                std::borrow::Cow::Owned(
+                    text.chars()
+                        .map(|c| ACCENTS.iter().find(|(k, _)| *k == c).map_or(c, |&(_, v)| v))
+                        .collect::<String>(),
+                )
+            } else {
+                std::borrow::Cow::Borrowed(text)
+            };
+            escape_math_text(&text, variants.last().copied().flatten(), out)?;
             rest = &rest[end..];
         }
     }
     Ok(())
+}
+
+/// Whether text that follows `math` (written so far) is the accent of an accent element: the
+/// `<mo>` right after the base of `<mover accent="true">` (KaTeX's `\bar`, `\hat`, …).
+fn in_accent(math: &str) -> bool {
+    let Some(head) = math.strip_suffix("<mo>") else {
+        return false;
+    };
+    let Some(open) = head.rfind("<mover accent=\"true\">") else {
+        return false;
+    };
+    // The base is the one complete element between the opening tag and this <mo>.
+    let base = &head[open + "<mover accent=\"true\">".len()..];
+    element_len(base) == Some(base.len())
 }
 
 /// The value of `name="…"` in an opening tag.
@@ -562,6 +795,101 @@ mod tests {
         assert!(matches!(fix_mathml(s), Err(Error::Book(_))));
         let s = "<math xmlns=\"http://www.w3.org/1998/Math/MathML\"><mi mathvariant=\"tailed\">a</mi></math>";
         assert!(matches!(fix_mathml(s), Err(Error::Book(_))));
+    }
+
+    #[test]
+    fn katex_accents_use_characters_the_math_font_has() {
+        let s = "<math xmlns=\"http://www.w3.org/1998/Math/MathML\"><msub><mover accent=\"true\"><mi>z</mi><mo>\u{02C9}</mo></mover><mi>i</mi></msub><mover accent=\"true\"><mrow><mi>x</mi><mi>y</mi></mrow><mo>\u{02CA}</mo></mover><mover accent=\"true\"><mi>p</mi><mo>^</mo></mover><mo>\u{02C9}</mo></math>";
+        let f = fix_mathml(s).unwrap();
+        assert!(
+            f.contains("<mover accent=\"true\"><mi>z</mi><mo>\u{00AF}</mo></mover>"),
+            "{f}"
+        );
+        assert!(f.contains("</mrow><mo>\u{00B4}</mo></mover>"), "{f}");
+        // ^ is in the font (and escaped as ASCII punctuation); outside an accent nothing moves.
+        assert!(f.contains("<mi>p</mi><mo>&#94;</mo></mover>"), "{f}");
+        assert!(f.ends_with("<mo>\u{02C9}</mo></math>"), "{f}");
+    }
+
+    fn inline(tex: &str) -> String {
+        format!(
+            "<span class=\"katex\"><math xmlns=\"http://www.w3.org/1998/Math/MathML\"><mi>{tex}</mi></math></span>"
+        )
+    }
+
+    #[test]
+    fn punctuation_is_glued_to_inline_math() {
+        let m = |t: &str| {
+            format!("<math xmlns=\"http://www.w3.org/1998/Math/MathML\"><mi>{t}</mi></math>")
+        };
+        let (x, y) = (inline("x"), inline("y"));
+        let page = format!("设{x}，令（{y}）。又 {x} 与 ({y}), 和 [{x}](#a) 以及 {y}'s end");
+        let f = glue_punctuation(&page);
+        let g = GLUE_OPEN;
+        let k = KATEX_INLINE;
+        let (mx, my) = (m("x"), m("y"));
+        assert_eq!(
+            f,
+            format!(
+                "设{k}{g}{mx}，</span></span>令{k}{g}（{my}）。</span></span>又 {x} 与 \
+                 {k}{g}({my}),</span></span> 和 [{x}](#a) 以及 {k}{g}{my}'</span></span>s end"
+            )
+        );
+        // Display math stays a block of its own.
+        let display = "<p><span class=\"katex\"><math xmlns=\"http://www.w3.org/1998/Math/MathML\" display=\"block\"><mi>x</mi></math></span>。</p>";
+        assert_eq!(glue_punctuation(display), display);
+        // A formula in pieces: only the outer pieces are glued, so it can still break inside.
+        let pieces = format!("（{k}{mx}{my}{}</span>）", m("z"));
+        assert_eq!(
+            glue_punctuation(&pieces),
+            format!("{k}{g}（{mx}</span>{my}{g}{}）</span></span>", m("z"))
+        );
+        let one_side = format!("{k}{mx}{my}</span>。");
+        assert_eq!(
+            glue_punctuation(&one_side),
+            format!("{k}{mx}{g}{my}。</span></span>")
+        );
+        // fix_mathml applies it.
+        let f = fix_mathml(&format!("{x}，")).unwrap();
+        assert!(f.starts_with(&format!("{k}{g}")), "{f}");
+        assert!(f.ends_with("，</span></span>"), "{f}");
+    }
+
+    #[test]
+    fn inline_math_is_cut_after_top_level_relations() {
+        let tex = "<annotation encoding=\"application/x-tex\">f(a = b) = c \\le d</annotation>";
+        let s = format!(
+            "<math xmlns=\"http://www.w3.org/1998/Math/MathML\"><semantics><mrow><mi>f</mi><mo stretchy=\"false\">(</mo><mi>a</mi><mo>=</mo><mi>b</mi><mo stretchy=\"false\">)</mo><mo>=</mo><mi>c</mi><mo>≤</mo><mi>d</mi></mrow>{tex}</semantics></math>"
+        );
+        let f = fix_mathml(&s).unwrap();
+        let open = "<math xmlns=\"http://www.w3.org/1998/Math/MathML\">";
+        // Three pieces: the `=` inside the brackets does not cut.
+        assert_eq!(f.matches(open).count(), 3, "{f}");
+        assert!(
+            f.starts_with(&format!(
+                "{open}<semantics><mrow><mi>f</mi><mo stretchy=\"false\">&#40;</mo><mi>a</mi><mo>&#61;</mo>"
+            )),
+            "{f}"
+        );
+        assert!(
+            f.contains("<mo form=\"infix\">&#61;</mo></mrow><annotation"),
+            "{f}"
+        );
+        assert!(
+            f.contains(&format!(
+                "</math>{open}<mrow><mi>c</mi><mo form=\"infix\">≤</mo></mrow></math>{open}<mrow><mi>d</mi></mrow></math>"
+            )),
+            "{f}"
+        );
+        // A relation at the end, display math, and a formula without relation stay whole.
+        for whole in [
+            "<math xmlns=\"http://www.w3.org/1998/Math/MathML\"><semantics><mrow><mi>x</mi><mo>=</mo></mrow><annotation encoding=\"application/x-tex\">x=</annotation></semantics></math>",
+            "<math xmlns=\"http://www.w3.org/1998/Math/MathML\" display=\"block\"><semantics><mrow><mi>x</mi><mo>=</mo><mi>y</mi></mrow><annotation encoding=\"application/x-tex\">x=y</annotation></semantics></math>",
+            "<math xmlns=\"http://www.w3.org/1998/Math/MathML\"><semantics><mrow><mi>x</mi><mo>+</mo><mi>y</mi></mrow><annotation encoding=\"application/x-tex\">x+y</annotation></semantics></math>",
+        ] {
+            let f = fix_mathml(whole).unwrap();
+            assert_eq!(f.matches("<math").count(), 1, "{f}");
+        }
     }
 
     #[test]

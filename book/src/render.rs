@@ -41,10 +41,13 @@ fn book_err(what: impl std::fmt::Display) -> Error {
     Error::Book(what.to_string())
 }
 
-/// The books' math preprocessor: KaTeX renders every formula to MathML (options from
-/// `[preprocessor.katex]` in `book.toml`), then [`MathMlFixup`] repairs it. Registered under
-/// the name `katex`, so that in-process it takes the place of the command that `book.toml`
-/// declares for the `mdbook` command line; both run this code.
+/// The books' preprocessor: the listings' code blocks as the book's reader sees them
+/// ([`crate::includes::code_blocks_for_reader`]: comments in the book's `language`, excerpts
+/// dedented), then KaTeX renders every formula to MathML (options from `[preprocessor.katex]`
+/// in `book.toml`) and [`MathMlFixup`] repairs it. Registered under the name `katex`, so that
+/// in-process it takes the place of the command that `book.toml` declares for the `mdbook`
+/// command line; both run this code. It runs for the `html` renderer only: `mdbook test`
+/// compiles the listings as they are, with the comments of both languages.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct BookMath;
 
@@ -58,6 +61,11 @@ impl Preprocessor for BookMath {
         ctx: &PreprocessorContext,
         book: Book,
     ) -> mdbook_preprocessor::errors::Result<Book> {
+        let mut book = book;
+        let lang = ctx.config.book.language.as_deref().unwrap_or("en");
+        book.for_each_chapter_mut(|ch| {
+            ch.content = crate::includes::code_blocks_for_reader(&ch.content, lang);
+        });
         let book = KatexProcessor.run(ctx, book)?;
         MathMlFixup.run(ctx, book)
     }

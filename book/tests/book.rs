@@ -31,6 +31,155 @@ fn math_elements(html: &str) -> Vec<&str> {
     found
 }
 
+/// Widest a line of code may be in what a reader sees (columns; a Chinese character is two).
+const CODE_COLUMNS: usize = 80;
+
+/// The lines of the code blocks of an HTML page as a reader sees them: the text of each
+/// `<pre><code …>` without the hidden lines of a Rust block (`<span class="boring">`, shown
+/// only on request), tags removed and entities decoded. Each line comes with its block's class.
+fn visible_code_lines(html: &str) -> Vec<(String, String)> {
+    let mut lines = Vec::new();
+    let mut rest = html;
+    while let Some(start) = rest.find("<pre><code") {
+        rest = &rest[start..];
+        let open_end = "<pre><code".len()
+            + rest["<pre><code".len()..]
+                .find('>')
+                .expect("a <code> tag ends");
+        let class = rest[..open_end]
+            .split("class=\"")
+            .nth(1)
+            .and_then(|c| c.split('"').next())
+            .unwrap_or("")
+            .to_owned();
+        let end = rest.find("</code></pre>").expect("a code block ends");
+        let mut body = &rest[open_end + 1..end];
+        rest = &rest[end..];
+        let mut shown = String::new();
+        while let Some(b) = body.find("<span class=\"boring\">") {
+            shown.push_str(&body[..b]);
+            let after = &body[b..];
+            body = &after[after.find("</span>").expect("a hidden line ends") + "</span>".len()..];
+        }
+        shown.push_str(body);
+        let mut text = String::new();
+        let mut in_tag = false;
+        for c in shown.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' if in_tag => in_tag = false,
+                _ if !in_tag => text.push(c),
+                _ => {}
+            }
+        }
+        let text = text
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&#39;", "'")
+            .replace("&#x27;", "'")
+            .replace("&amp;", "&");
+        lines.extend(text.lines().map(|l| (class.clone(), l.to_owned())));
+    }
+    lines
+}
+
+/// What the books' readers see of the listings (`ce_mle_book::includes::code_for_reader`):
+/// no line of code wider than [`CODE_COLUMNS`] (an excerpt from inside a function starts at
+/// the left margin), no comment marker left, and in the Chinese book every comment of a Rust
+/// excerpt in Chinese or free of prose.
+fn check_code_as_shown(out: &Path) {
+    use unicode_width::UnicodeWidthStr as _;
+    let mut wide = Vec::new();
+    let mut english = Vec::new();
+    let mut checked = 0;
+    for lang in LANGUAGES {
+        let dir = out.join(lang);
+        for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{dir:?}: {e}")) {
+            let page = entry.expect("dir entry").path();
+            let name = page
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            // print.html repeats the chapters; 404.html and toc.html have no code.
+            if !name.ends_with(".html")
+                || ["print.html", "404.html", "toc.html"].contains(&name.as_str())
+            {
+                continue;
+            }
+            let html = std::fs::read_to_string(&page).expect("page");
+            for (class, line) in visible_code_lines(&html) {
+                checked += 1;
+                let columns = line.width();
+                if columns > CODE_COLUMNS {
+                    wide.push(format!("{lang}/{name} ({columns} columns): {line}"));
+                }
+                assert!(
+                    !line.contains("// en: ") && !line.contains("// zh: "),
+                    "{lang}/{name}: a comment marker is left: {line}"
+                );
+                let comment = line.split_once("//").map(|(_, c)| c);
+                let han = |s: &str| s.chars().any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c));
+                if lang == "zh"
+                    && class.contains("language-rust")
+                    && let Some(c) = comment.filter(|c| !han(c))
+                {
+                    let prose = c
+                        .split(|ch: char| !ch.is_ascii_alphabetic())
+                        .filter(|w| w.len() >= 4 && w.chars().all(|ch| ch.is_ascii_lowercase()))
+                        .count();
+                    if prose >= 2 && !c.contains("ANCHOR") {
+                        english.push(format!("zh/{name}: {line}"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        checked > 500,
+        "only {checked} lines of code found: is the book there?"
+    );
+    assert!(
+        wide.is_empty(),
+        "{} lines of code wider than {CODE_COLUMNS} columns in the built books (a phone shows \
+         about 40; wrap the comment or let rustfmt wrap the code, book/listings/rustfmt.toml):\n{}",
+        wide.len(),
+        wide.join("\n")
+    );
+    assert!(
+        english.is_empty(),
+        "English comments in the Chinese book (write them as `// en: …` / `// zh: …`, see \
+         ce_mle_book::includes):\n{}",
+        english.join("\n")
+    );
+}
+
+#[test]
+fn listing_comments_are_in_both_languages() {
+    let dir = book_root().join("listings");
+    let mut listings = 0;
+    let mut problems = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{dir:?}: {e}")) {
+        let path = entry.expect("dir entry").path();
+        if path.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        listings += 1;
+        let text = std::fs::read_to_string(&path).expect("listing");
+        for p in includes::comment_problems(&text) {
+            problems.push(format!("{}: {p}", path.display()));
+        }
+    }
+    assert!(listings > 10, "only {listings} listings found");
+    assert!(
+        problems.is_empty(),
+        "listing comments must come in both languages (`// en: …` then `// zh: …`, see \
+         ce_mle_book::includes):\n{}",
+        problems.join("\n")
+    );
+}
+
 /// Both books, built once by the command a reader runs (`ce-mle book build --out DIR`, DIR
 /// relative to the current directory): no mdBook warning (the command fails on any), every
 /// formula rendered to MathML that Markdown did not touch, no CDN.
@@ -93,6 +242,7 @@ fn books_build_without_warnings_and_render_math() {
         );
         assert!(!html.contains("cdn.jsdelivr"), "{page:?} links a CDN");
     }
+    check_code_as_shown(&out);
 }
 
 /// A minimal book in a temporary directory with `chapter` as its only chapter.

@@ -108,15 +108,20 @@ fn summary_pages() -> Vec<String> {
     pages
 }
 
+/// A Chinese page's include of a file in its own language (`NAME.zh.txt`, e.g. the Chinese
+/// CLI report) stands where its English twin includes `NAME.en.txt`.
+fn as_english(mut s: Structure) -> Structure {
+    for inc in &mut s.includes {
+        inc.path = inc.path.replace(".zh.", ".en.");
+    }
+    s
+}
+
 #[test]
 fn chapter_pairs_have_the_same_structure() {
     for page in summary_pages() {
-        let mut zh = structure(&read(&src("zh").join(&page)));
+        let zh = as_english(structure(&read(&src("zh").join(&page))));
         let en = structure(&read(&src("en").join(&page)));
-        // A generated file in the page's own language: `NAME.zh.md` ↔ `NAME.en.md`.
-        for inc in &mut zh.includes {
-            inc.path = inc.path.replace(".zh.", ".en.");
-        }
         assert_eq!(
             zh, en,
             "{page}: the Chinese and English pages differ in includes, code blocks, display \
@@ -187,13 +192,23 @@ fn chinese_pages_translate_the_current_english_pages() {
 
 #[test]
 fn theme_files_are_identical() {
-    let css = |lang: &str| std::fs::read(book_root().join(lang).join("theme/math.css"));
-    let zh = css("zh").expect("book/zh/theme/math.css");
-    let en = css("en").expect("book/en/theme/math.css");
-    assert!(
-        zh == en,
-        "book/zh/theme/math.css and book/en/theme/math.css differ"
-    );
+    let names = |lang: &str| {
+        let dir = book_root().join(lang).join("theme");
+        let mut v: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{dir:?}: {e}"))
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let files = names("en");
+    assert_eq!(names("zh"), files, "book/zh/theme and book/en/theme differ");
+    assert!(files.iter().any(|f| f == "math.css"), "{files:?}");
+    for f in &files {
+        let zh = std::fs::read(book_root().join("zh/theme").join(f)).expect("zh theme file");
+        let en = std::fs::read(book_root().join("en/theme").join(f)).expect("en theme file");
+        assert!(zh == en, "book/zh/theme/{f} and book/en/theme/{f} differ");
+    }
 }
 
 #[test]

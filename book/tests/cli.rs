@@ -121,6 +121,69 @@ fn bigram_reports_both_models_and_refuses_bad_corpora() {
     assert_eq!(out.status.code(), Some(2));
 }
 
+/// `--lang zh` prints the report the Chinese book quotes: the same numbers as the English
+/// table, with Chinese labels after them.
+#[test]
+fn bigram_report_in_chinese() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("c.txt");
+    std::fs::write(&corpus, "CE=交叉熵，交叉熵=CE").unwrap();
+    let run = |lang: &str| {
+        let out = ce_mle(&[
+            "bigram",
+            "--corpus",
+            corpus.to_str().unwrap(),
+            "--lang",
+            lang,
+        ]);
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code_en, en) = run("en");
+    let (code_zh, zh) = run("zh");
+    assert_eq!((code_en, code_zh), (Some(0), Some(0)));
+    // The value of each English row ("CE counting MLE (nats/token)  1.2345") is the first word
+    // of the Chinese row with the Chinese label.
+    let value_en = |label: &str| {
+        en.lines()
+            .find(|l| l.starts_with(label))
+            .and_then(|l| l.split_whitespace().last())
+            .unwrap_or_else(|| panic!("{label} in\n{en}"))
+            .to_owned()
+    };
+    let value_zh = |label: &str| {
+        zh.lines()
+            .find(|l| l.trim_end().ends_with(label))
+            .and_then(|l| l.split_whitespace().next())
+            .unwrap_or_else(|| panic!("{label} in\n{zh}"))
+            .to_owned()
+    };
+    for (en_label, zh_label) in [
+        ("tokens T", "词元数 T"),
+        ("CE counting MLE", "交叉熵，计数估计（奈特/词元）"),
+        ("perplexity trained", "困惑度，梯度训练"),
+        ("Adam steps", "Adam 步数"),
+    ] {
+        assert_eq!(
+            value_en(en_label),
+            value_zh(zh_label),
+            "{en_label}\n{en}\n{zh}"
+        );
+    }
+    assert_eq!(value_en("converged"), "yes");
+    assert_eq!(value_zh("是否收敛"), "是");
+    let out = ce_mle(&[
+        "bigram",
+        "--corpus",
+        corpus.to_str().unwrap(),
+        "--lang",
+        "fr",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
 #[test]
 fn a_closed_stdout_stops_quietly_instead_of_panicking() {
     use std::process::Stdio;

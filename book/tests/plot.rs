@@ -219,3 +219,196 @@ fn chinese_charts_are_tagged_zh_hans() {
     let en = line_chart(&two_series()).unwrap();
     assert!(!en.contains("xml:lang"));
 }
+
+/// The attribute `name="…"` of a tag.
+fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+    let key = format!(" {name}=\"");
+    let start = tag.find(&key)? + key.len();
+    Some(&tag[start..start + tag[start..].find('"')?])
+}
+
+/// Every tag `<name …>` of the SVG, as text.
+fn tags<'a>(svg: &'a str, name: &str) -> Vec<&'a str> {
+    let open = format!("<{name} ");
+    svg.match_indices(&open)
+        .map(|(i, _)| &svg[i..i + svg[i..].find('>').unwrap()])
+        .collect()
+}
+
+/// Each series has its own colour (Okabe–Ito) and dash pattern, drawn the same in the legend,
+/// and markers; two series that coincide still show their markers at different places.
+#[test]
+fn series_differ_by_colour_dash_and_marker_and_overlaps_stay_visible() {
+    use ce_mle_book::plot::{PALETTE, STYLES};
+    let same = curve(40, |x| 1.0 / x);
+    let chart = Chart::new("t", "x", "y")
+        .with_series("a", same.clone())
+        .with_series("b", same.clone())
+        .with_series("c", curve(40, |x| x));
+    let svg = line_chart(&chart).unwrap();
+    // The series' lines (plotters draws the axes as polylines too, in black).
+    let lines: Vec<&str> = tags(&svg, "polyline")
+        .into_iter()
+        .filter(|t| attr(t, "stroke").is_some_and(|c| PALETTE[..3].contains(&c)))
+        .collect();
+    // Data line then legend sample, per series.
+    let data: Vec<&str> = lines
+        .iter()
+        .copied()
+        .filter(|t| attr(t, "points").unwrap().split(' ').count() > 2)
+        .collect();
+    let samples: Vec<&str> = lines
+        .iter()
+        .copied()
+        .filter(|t| attr(t, "points").unwrap().split(' ').count() == 2)
+        .collect();
+    assert_eq!((data.len(), samples.len()), (3, 3));
+    for (i, (d, l)) in data.iter().zip(&samples).enumerate() {
+        assert_eq!(attr(d, "stroke"), Some(PALETTE[i]));
+        assert_eq!(attr(d, "stroke"), attr(l, "stroke"));
+        assert_eq!(attr(d, "stroke-dasharray"), attr(l, "stroke-dasharray"));
+        assert_eq!(attr(d, "stroke-dasharray").unwrap_or(""), STYLES[i].dash);
+    }
+    let dashes: std::collections::BTreeSet<_> = STYLES.iter().map(|s| s.dash).collect();
+    let colours: std::collections::BTreeSet<_> = STYLES.iter().map(|s| s.color).collect();
+    assert_eq!((dashes.len(), colours.len()), (STYLES.len(), STYLES.len()));
+    // Series a (circles) and b (squares) lie on each other; their markers do not.
+    let circles: Vec<&str> = tags(&svg, "circle")
+        .into_iter()
+        .filter(|t| attr(t, "fill") == Some(PALETTE[0]))
+        .collect();
+    let squares: Vec<&str> = tags(&svg, "rect")
+        .into_iter()
+        .filter(|t| attr(t, "fill") == Some(PALETTE[1]))
+        .collect();
+    assert!(
+        circles.len() >= 5 && squares.len() >= 5,
+        "{} {}",
+        circles.len(),
+        squares.len()
+    );
+    let num = |t: &str, n: &str| attr(t, n).unwrap().parse::<f64>().unwrap();
+    let centres_a: Vec<(f64, f64)> = circles
+        .iter()
+        .map(|t| (num(t, "cx"), num(t, "cy")))
+        .collect();
+    let centres_b: Vec<(f64, f64)> = squares
+        .iter()
+        .map(|t| {
+            (
+                num(t, "x") + num(t, "width") / 2.0,
+                num(t, "y") + num(t, "height") / 2.0,
+            )
+        })
+        .collect();
+    for a in &centres_a {
+        assert!(
+            centres_b.iter().all(|b| (a.0 - b.0).hypot(a.1 - b.1) > 6.0),
+            "a marker of b hides the one of a at {a:?}"
+        );
+    }
+    // Transparent: nothing paints the whole canvas.
+    assert!(
+        tags(&svg, "rect")
+            .iter()
+            .all(|t| attr(t, "width") != Some("720")),
+        "{svg}"
+    );
+}
+
+/// Stems: one vertical line from 0 per point and no joining line; two stem series at the same
+/// x stand side by side.
+#[test]
+fn stems_stand_side_by_side() {
+    let pts: Vec<(f64, f64)> = (1..=6)
+        .map(|j| (f64::from(j), f64::from(j) * 0.5))
+        .collect();
+    let chart = Chart::new("t", "feature", "w")
+        .with_stems("a", pts.clone())
+        .with_stems("b", pts);
+    let svg = line_chart(&chart).unwrap();
+    let colours = &ce_mle_book::plot::PALETTE[..2];
+    assert!(
+        tags(&svg, "polyline")
+            .iter()
+            .all(|t| !attr(t, "stroke").is_some_and(|c| colours.contains(&c))),
+        "stems are not joined"
+    );
+    let stems = |colour: &str| -> Vec<(f64, f64, f64)> {
+        tags(&svg, "line")
+            .into_iter()
+            .filter(|t| attr(t, "stroke") == Some(colour))
+            .map(|t| {
+                let f = |n| attr(t, n).unwrap().parse::<f64>().unwrap();
+                assert_eq!(f("x1"), f("x2"), "a stem is vertical");
+                (f("x1"), f("y1"), f("y2"))
+            })
+            .collect()
+    };
+    let (a, b) = (
+        stems(ce_mle_book::plot::PALETTE[0]),
+        stems(ce_mle_book::plot::PALETTE[1]),
+    );
+    // Six stems each, plus one in the legend.
+    assert_eq!((a.len(), b.len()), (7, 7));
+    for (sa, sb) in a.iter().zip(&b).take(6) {
+        assert!(sb.0 - sa.0 >= 4.0, "{sa:?} {sb:?}");
+        assert_eq!(sa.1, sb.1, "both start at 0");
+        assert!(sa.2 < sa.1, "a positive value goes up");
+    }
+}
+
+/// `_x` and `_{xy}` become SVG subscripts; a lone underscore stays.
+#[test]
+fn underscores_become_subscripts() {
+    let chart =
+        Chart::new("q_0 and W_{cj}", "snake_ case", "y").with_series("q_k", curve(3, |x| x));
+    let svg = line_chart(&chart).unwrap();
+    let sub = |s: &str| format!(r#"<tspan baseline-shift="sub" font-size="75%">{s}</tspan>"#);
+    assert!(
+        svg.contains(&format!("q{} and W{}", sub("0"), sub("cj"))),
+        "{svg}"
+    );
+    assert!(svg.contains(&format!("q{}", sub("k"))), "legend: {svg}");
+    assert!(svg.contains("snake_ case"), "{svg}");
+    assert!(tags_balance(&svg));
+}
+
+/// The legend goes to the corner the lines leave free.
+#[test]
+fn the_legend_avoids_the_lines() {
+    let legend_at = |points: Vec<(f64, f64)>| {
+        let svg = line_chart(
+            &Chart::new("t", "x", "y")
+                .with_series("a", points)
+                .with_series("b", vec![(0.0, 0.5), (10.0, 0.5)]),
+        )
+        .unwrap();
+        let rect = tags(&svg, "rect")
+            .into_iter()
+            .find(|t| attr(t, "fill-opacity") == Some("0.85"))
+            .unwrap()
+            .to_owned();
+        let x: f64 = attr(&rect, "x").unwrap().parse().unwrap();
+        let y: f64 = attr(&rect, "y").unwrap().parse().unwrap();
+        (x < 360.0, y < 225.0) // (left half, upper half)
+    };
+    // A line rising to the upper right: the legend goes upper left.
+    assert_eq!(
+        legend_at(
+            (0..=10)
+                .map(|i| (f64::from(i), f64::from(i) / 10.0))
+                .collect()
+        ),
+        (true, true)
+    );
+    // A line falling from the upper left: upper right.
+    assert_eq!(
+        legend_at(
+            (0..=10)
+                .map(|i| (f64::from(i), 1.0 - f64::from(i) / 10.0))
+                .collect()
+        ),
+        (false, true)
+    );
+}

@@ -24,6 +24,18 @@ const CJK_FONT = /CJK|Noto Sans SC|Noto Serif SC|Source Han|WenQuanYi|Droid Sans
 const MATH_FONT = /\bMath\b/i;
 const MAX_CJK_PROBES = 2000; // elements per page whose fonts are asked for
 const MAX_MATH_PROBES = 12;
+// Viewport widths: a desktop window, and a phone (390 CSS px: iPhone 12 to 15).
+const DESKTOP = { width: 1280, height: 900 };
+const PHONE = { width: 390, height: 844 };
+// Punctuation that must not start a line, and opening brackets that must not end one.
+const PUNCTUATION = {
+  closing: '，。、；：？！）」』”’》】〉〕］｝,.;:!?)',
+  opening: '（「『“‘《【〈〔［｛(',
+};
+// Queries the search box must answer in each book (mdBook's search, with the books'
+// theme/search-cjk.js for Chinese), and a control query no page contains.
+const SEARCH = { zh: ['交叉熵', 'softmax'], en: ['softmax'] };
+const SEARCH_CONTROL = ['qzxqzx', '鼅鼅'];
 
 // --------------------------------------------------------------------------------------------
 // Run in the page
@@ -92,14 +104,17 @@ async function inspectPage({ maxMath }) {
     ok: img.complete && img.naturalWidth > 0,
   }));
 
-  // Font probes for MathML identifiers and numbers (Han text: probeCjk).
-  let mathProbes = 0;
-  for (const el of document.querySelectorAll('math mi, math mn')) {
-    if (mathProbes >= maxMath) break;
-    if (!el.textContent.trim() || !el.checkVisibility()) continue;
-    el.setAttribute('data-probe-math', '1');
-    el.setAttribute('data-probe-text', el.textContent.trim());
-    mathProbes++;
+  // Font probes for MathML identifiers and numbers, and for accents (the bar of z̄: a
+  // character the math font lacks falls back to a text font; Han text: probeCjk).
+  for (const selector of ['math mi, math mn', 'math mover[accent="true"] > mo:last-child']) {
+    let mathProbes = 0;
+    for (const el of document.querySelectorAll(selector)) {
+      if (mathProbes >= maxMath) break;
+      if (!el.textContent.trim() || !el.checkVisibility()) continue;
+      el.setAttribute('data-probe-math', '1');
+      el.setAttribute('data-probe-text', el.textContent.trim());
+      mathProbes++;
+    }
   }
 
   return {
@@ -158,6 +173,242 @@ function probeCjk({ maxCjk }) {
     }
   }
   return { tofu, hanChecked: tried.size };
+}
+
+/**
+ * What a reader at this viewport width sees go wrong in the layout of `main`:
+ * - `overflow`: text, a formula, an image or a table reaching past the right edge of the page
+ *   outside any sideways-scrolling container (mdBook's body has `overflow-x: hidden`, so it is
+ *   cut off, not scrollable); a scrolling container must itself fit in the page;
+ * - `line-start`: closing punctuation (，。、；：？！）” and , . ; : ! ? )) at the start of a
+ *   line, or an opening bracket or quote (（“ and () at the end of one, outside code blocks.
+ */
+function layoutProbe({ closing, opening }) {
+  const MATHML = 'http://www.w3.org/1998/Math/MathML';
+  const BLOCK = 'p,li,td,th,h1,h2,h3,h4,h5,h6,dt,dd,figcaption,caption,blockquote,summary,div,main,body';
+  const main = document.querySelector('main') || document.body;
+  const width = document.documentElement.clientWidth;
+  const out = { overflow: [], lineStart: [], checked: { overflow: 0, punctuation: 0 } };
+  // A sideways-scrolling container inside `main` (mdBook's `.content` around it scrolls too,
+  // but that is the whole page moving sideways: overflow).
+  const scroller = (el) => {
+    for (let a = el; a && a !== main; a = a.parentElement) {
+      const ox = getComputedStyle(a).overflowX;
+      if (ox === 'auto' || ox === 'scroll') return a;
+    }
+    return null;
+  };
+  const snippet = (t) => t.replace(/\s+/g, ' ').trim().slice(0, 60);
+  const mathOf = (node) => {
+    for (let a = node.parentElement; a; a = a.parentElement) {
+      if (a.namespaceURI === MATHML && a.localName === 'math') return a;
+    }
+    return null;
+  };
+
+  // Overflow.
+  const containers = new Set();
+  const walker = document.createTreeWalker(main, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const el = node.parentElement;
+    if (!el || !node.data.trim() || !el.checkVisibility() || mathOf(node)) continue;
+    if (el.closest('annotation, annotation-xml')) continue;
+    const box = scroller(el);
+    if (box) { containers.add(box); continue; }
+    const r = document.createRange();
+    r.selectNodeContents(node);
+    const rect = r.getBoundingClientRect();
+    out.checked.overflow++;
+    if (rect.width > 0 && rect.right > width + 1) {
+      out.overflow.push(`"${snippet(node.data)}" reaches ${Math.round(rect.right - width)} px past the page`);
+    }
+  }
+  for (const el of main.querySelectorAll('math, img, svg, table, pre, video, iframe')) {
+    if (!el.checkVisibility()) continue;
+    const box = scroller(el.parentElement);
+    if (box) { containers.add(box); continue; }
+    const rect = el.getBoundingClientRect();
+    out.checked.overflow++;
+    if (rect.width > 0 && rect.right > width + 1) {
+      const what = el.localName === 'math' ? `formula "${snippet(el.textContent)}"` : `<${el.localName}>`;
+      out.overflow.push(`${what} reaches ${Math.round(rect.right - width)} px past the page`);
+    }
+  }
+  for (const box of containers) {
+    const rect = box.getBoundingClientRect();
+    out.checked.overflow++;
+    if (rect.right > width + 1) {
+      out.overflow.push(`a sideways-scrolling <${box.localName}> reaches ${Math.round(rect.right - width)} px past the page`);
+    }
+  }
+
+  // Punctuation at a line start (or an opening bracket at a line end). Leaves in document
+  // order: characters of prose text and whole formulas; `prev` is the one before, in the same
+  // block. A leaf starts a new line when it lies left of the previous one and lower down.
+  const rectOf = (leaf) => {
+    if (leaf.el) return leaf.el.getBoundingClientRect();
+    const r = document.createRange();
+    r.setStart(leaf.node, leaf.i);
+    r.setEnd(leaf.node, leaf.i + 1);
+    return r.getClientRects()[0] || null;
+  };
+  // `b` is on a later line than `a`: lower down, and not to its right.
+  const wraps = (a, b) => {
+    const ra = rectOf(a);
+    const rb = rectOf(b);
+    return ra && rb && rb.left < ra.right - 1 && rb.top > ra.top + 1;
+  };
+  // ASCII punctuation counts only next to a formula (a path such as ../a.txt in prose may
+  // break anywhere); full-width punctuation everywhere.
+  const counts = (ch, other) => ch.charCodeAt(0) > 0x7f || Boolean(other.el);
+  const context = (leaf) => (leaf.el ? `⟨formula "${snippet(leaf.el.textContent).slice(0, 20)}"⟩`
+    : snippet(leaf.node.data.slice(Math.max(0, leaf.i - 12), leaf.i + 12)));
+  let prev = null;
+  const visit = (leaf, block) => {
+    if (prev && prev.block !== block) prev = null;
+    const ch = leaf.el ? null : leaf.node.data[leaf.i];
+    if (prev) {
+      if (ch && closing.includes(ch) && counts(ch, prev)) {
+        out.checked.punctuation++;
+        if (wraps(prev, leaf)) out.lineStart.push(`"${ch}" starts a line: ${context(prev)} ⏎ ${context(leaf)}`);
+      }
+      if (prev.ch && opening.includes(prev.ch) && counts(prev.ch, leaf)) {
+        out.checked.punctuation++;
+        if (wraps(prev, leaf)) out.lineStart.push(`"${prev.ch}" ends a line: ${context(prev)} ⏎ ${context(leaf)}`);
+      }
+    }
+    prev = Object.assign(leaf, { block, ch });
+  };
+  const all = document.createTreeWalker(main, NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT, {
+    acceptNode: (n) => {
+      if (n.nodeType === Node.ELEMENT_NODE) {
+        if (n.localName === 'pre' || n.localName === 'script' || n.localName === 'style') return NodeFilter.FILTER_REJECT;
+        if (n.namespaceURI === MATHML && n.localName === 'math') return NodeFilter.FILTER_ACCEPT;
+        return NodeFilter.FILTER_SKIP;
+      }
+      return NodeFilter.FILTER_ACCEPT;
+    },
+  });
+  for (let n = all.nextNode(); n; n = all.nextNode()) {
+    if (n.nodeType === Node.ELEMENT_NODE) {
+      // A formula is one leaf; its inside is not walked.
+      if (n.getAttribute('display') !== 'block' && n.checkVisibility()) {
+        visit({ el: n }, n.parentElement.closest(BLOCK));
+      } else {
+        prev = null;
+      }
+      // Go on after the formula's last descendant.
+      let last = n;
+      while (last.lastChild) last = last.lastChild;
+      all.currentNode = last;
+      continue;
+    }
+    const el = n.parentElement;
+    if (!el || mathOf(n) || !el.checkVisibility()) continue;
+    const block = el.closest(BLOCK);
+    for (let i = 0; i < n.data.length; i++) {
+      if (/\s/.test(n.data[i])) continue;
+      visit({ node: n, i }, block);
+    }
+  }
+  return out;
+}
+
+/**
+ * Whether the browser may break a line between an inline formula and the punctuation right
+ * after it (or an opening bracket right before it), whatever the window width: each such pair
+ * is copied, with the inline elements that hold it (the book's nowrap span), into a hidden
+ * box just too narrow for both, in the same paragraph (same fonts). Where a break is allowed
+ * the second one drops to the next line.
+ */
+function glueProbe({ closing, opening }) {
+  const MATHML = 'http://www.w3.org/1998/Math/MathML';
+  const BLOCK = 'p,li,td,th,h1,h2,h3,h4,h5,h6,dt,dd,figcaption,caption,blockquote,summary,div,main,body';
+  const main = document.querySelector('main') || document.body;
+  const out = { failures: [], probes: 0 };
+  const maths = [...main.getElementsByTagNameNS(MATHML, 'math')];
+  for (const math of maths) {
+    if (math.getAttribute('display') === 'block' || !math.checkVisibility() || math.closest('pre')) continue;
+    const block = math.parentElement.closest(BLOCK);
+    // The inline elements that hold the formula and at most punctuation (KaTeX's span, the
+    // book's nowrap span), up to its block: the copy keeps their styles.
+    const own = math.textContent;
+    let unit = math;
+    while (unit.parentElement && unit.parentElement !== block) {
+      const rest = unit.parentElement.textContent.replace(own, '');
+      if (![...rest].every((c) => closing.includes(c) || opening.includes(c) || /\s/.test(c))) break;
+      unit = unit.parentElement;
+    }
+    // What comes right before and right after the formula in its block: text (outside any
+    // formula) or another formula.
+    const inMath = (n) => n.parentElement && n.parentElement.closest('math');
+    const isMath = (n) => n.namespaceURI === MATHML && n.localName === 'math';
+    const walk = document.createTreeWalker(block, NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT);
+    let last = math;
+    while (last.lastChild) last = last.lastChild;
+    walk.currentNode = last;
+    let after = walk.nextNode();
+    while (after && !isMath(after) && !(after.nodeType === Node.TEXT_NODE && after.data.length)) after = walk.nextNode();
+    walk.currentNode = math;
+    let before = walk.previousNode();
+    while (before && !isMath(before) && !(before.nodeType === Node.TEXT_NODE && before.data.length && !inMath(before))) {
+      before = walk.previousNode();
+    }
+    const cases = [];
+    if (after && after.nodeType === Node.TEXT_NODE && closing.includes(after.data[0])) cases.push(['after', after, 0]);
+    if (before && before.nodeType === Node.TEXT_NODE && opening.includes(before.data.slice(-1))) {
+      cases.push(['before', before, before.data.length - 1]);
+    }
+    for (const [side, node, index] of cases) {
+      out.probes++;
+      const ch = node.data[index];
+      const probe = document.createElement('div');
+      probe.style.cssText = 'position:absolute;left:0;top:0;visibility:hidden;white-space:normal;width:10000px;';
+      // The character's text node is copied along if it is inside the unit (glued);
+      // otherwise the character is set beside the copy, as on the page.
+      const copy = unit.cloneNode(true);
+      if (unit.contains(node)) probe.append(copy);
+      else if (side === 'after') probe.append(copy, document.createTextNode(`${ch}字`));
+      else probe.append(document.createTextNode(`字${ch}`), copy);
+      block.append(probe);
+      const pieces = probe.getElementsByTagNameNS(MATHML, 'math');
+      const m = side === 'after' ? pieces[pieces.length - 1] : pieces[0];
+      const tw = document.createTreeWalker(probe, NodeFilter.SHOW_TEXT);
+      let t;
+      let k;
+      if (side === 'after') {
+        let end = m;
+        while (end.lastChild) end = end.lastChild;
+        tw.currentNode = end;
+        t = tw.nextNode();
+        k = 0;
+      } else {
+        tw.currentNode = m;
+        t = tw.previousNode();
+        k = t.data.length - 1;
+      }
+      const range = document.createRange();
+      range.setStart(t, k);
+      range.setEnd(t, k + 1);
+      const left = probe.getBoundingClientRect().left;
+      // Just too narrow for the formula and the character on one line.
+      const edge = side === 'after' ? m.getBoundingClientRect().right : range.getBoundingClientRect().right;
+      probe.style.width = `${Math.max(1, Math.floor(edge - left) + 1)}px`;
+      const mr = m.getBoundingClientRect();
+      const cr = range.getBoundingClientRect();
+      const sameLine = side === 'after'
+        ? cr.left >= mr.right - 2 && cr.top < mr.bottom
+        : mr.left >= cr.right - 2 && mr.top < cr.bottom;
+      probe.remove();
+      if (!sameLine) {
+        const text = (math.textContent || '').replace(/\s+/g, ' ').trim().slice(0, 24);
+        out.failures.push(side === 'after'
+          ? `a line may break between the formula "${text}" and the "${ch}" after it`
+          : `a line may break between "${ch}" and the formula "${text}" after it`);
+      }
+    }
+  }
+  return out;
 }
 
 // --------------------------------------------------------------------------------------------
@@ -334,18 +585,110 @@ async function checkFonts(page, stats, fail) {
   stats.math += fonts.mathProbes;
 }
 
-async function checkBooks(root, { screenshots = null, shoot = [], withPrint = true, launch = {} } = {}) {
+/** The width-dependent checks of one loaded page (layoutProbe), failures tagged by width. */
+async function layoutChecks(page, width, stats, fail) {
+  await page.evaluate(() => document.fonts.ready);
+  const probe = await page.evaluate(layoutProbe, PUNCTUATION);
+  for (const d of probe.overflow) fail('overflow', `at ${width}: ${d}`);
+  for (const d of probe.lineStart) fail('line-start', `at ${width}: ${d}`);
+  stats.overflow += probe.checked.overflow;
+  stats.punctuation += probe.checked.punctuation;
+}
+
+/**
+ * mdBook's search box, as a reader uses it: on the book's index.html, open the search bar,
+ * type the query (mdBook searches on each key release) and read the result list. Each query
+ * of SEARCH must find sections, the first of which contains the term (its page's text, tags
+ * removed); each SEARCH_CONTROL query, which no page contains, must find nothing — so a search
+ * that lists everything, or a check that reads the wrong element, fails too. The first query
+ * is also asked through the address (`index.html?search=…`, what the back button restores),
+ * where mdBook answers before the page's last scripts have run. Books without mdBook's search
+ * box (the fixtures) are not searched.
+ */
+async function checkSearch(context, dir, lang, stats) {
+  const failures = [];
+  const index = path.join(dir, 'index.html');
+  if (!fs.readFileSync(index, 'utf8').includes('id="mdbook-searchbar"')) return failures;
+  const run = async (term, how) => {
+    const page = await context.newPage();
+    const url = pathToFileURL(index).href;
+    if (how === 'address') {
+      await page.goto(`${url}?search=${encodeURIComponent(term)}`, { waitUntil: 'load' });
+    } else {
+      await page.goto(url, { waitUntil: 'load' });
+      await page.click('#mdbook-search-toggle');
+      await page.fill('#mdbook-searchbar', term);
+      await page.press('#mdbook-searchbar', 'End');
+    }
+    try {
+      // The header names the query once the index has answered it.
+      await page.waitForFunction((t) => {
+        const h = document.getElementById('mdbook-searchresults-header');
+        return h && h.textContent.includes(t);
+      }, term, { timeout: 20000 });
+    } catch (e) {
+      await page.close();
+      return null;
+    }
+    const result = await page.evaluate(() => [...document.querySelectorAll('#mdbook-searchresults li a')]
+      .map((a) => a.getAttribute('href')));
+    await page.close();
+    return result;
+  };
+  const pageText = (href) => {
+    const file = path.join(dir, decodeURIComponent(href.split(/[?#]/)[0]));
+    if (!fs.existsSync(file)) return '';
+    return fs.readFileSync(file, 'utf8').replace(/<[^>]*>/g, ' ').toLowerCase();
+  };
+  const queries = (SEARCH[lang] || []).map((t) => [t, 'typed']);
+  if (queries.length) queries.push([queries[0][0], 'address']);
+  for (const [term, how] of queries) {
+    const hrefs = await run(term, how);
+    const what = `"${term}" (${how})`;
+    if (hrefs === null) {
+      failures.push(['search', `${what}: the search box did not answer within 20 s`]);
+      continue;
+    }
+    stats.search.push(`${term} ${hrefs.length}${how === 'address' ? ' (address)' : ''}`);
+    if (hrefs.length === 0) failures.push(['search', `${what}: no result`]);
+    else if (!pageText(hrefs[0]).includes(term.toLowerCase())) {
+      failures.push(['search', `${what}: the first result, ${hrefs[0]}, does not contain it`]);
+    }
+  }
+  for (const term of SEARCH_CONTROL) {
+    const hrefs = await run(term, 'typed');
+    if (hrefs === null || hrefs.length > 0) {
+      failures.push(['search', `control "${term}", on no page: ${hrefs === null ? 'no answer' : `${hrefs.length} results`}`]);
+    }
+  }
+  return failures;
+}
+
+async function checkBooks(root, { screenshots = null, shoot: shootPages = [], withPrint = true, launch = {} } = {}) {
   root = path.resolve(root);
   const browser = await chromium.launch({ executablePath: CHROMIUM, ...launch });
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const context = await browser.newContext({ viewport: DESKTOP });
+  const phone = await browser.newContext({ viewport: PHONE });
   const failures = [];
   const summaries = [];
   const pages = [];
+  const shots = [];
+  const shoot = async (page, name, suffix) => {
+    if (!screenshots || !shootPages.includes(name)) return;
+    fs.mkdirSync(screenshots, { recursive: true });
+    const lang = path.basename(path.dirname(fileURLToPath(page.url())));
+    const png = path.join(screenshots, `${lang}-${name.replace(/\.html$/, '')}${suffix}.png`);
+    await page.screenshot({ path: png, fullPage: true });
+    shots.push(png);
+  };
   try {
     for (const lang of bookDirs(root)) {
       const dir = path.join(root, lang);
       const svgs = new Set();
-      const stats = { lang, pages: 0, figures: 0, links: 0, images: 0, formulas: 0, cjk: 0, han: 0, math: 0, fonts: { cjk: {}, math: {} } };
+      const stats = {
+        lang, pages: 0, figures: 0, links: 0, images: 0, formulas: 0, cjk: 0, han: 0, math: 0,
+        fonts: { cjk: {}, math: {} }, overflow: 0, punctuation: 0, glue: 0, search: [],
+      };
       for (const name of htmlPages(dir, withPrint)) {
         const file = path.join(dir, name);
         const rec = { file, label: `${lang}/${name}`, info: null };
@@ -372,15 +715,23 @@ async function checkBooks(root, { screenshots = null, shoot = [], withPrint = tr
         }
         stats.formulas += rec.info.formulas;
         stats.pages++;
-        if (screenshots && shoot.includes(name)) {
-          fs.mkdirSync(screenshots, { recursive: true });
-          const png = path.join(screenshots, `${lang}-${name.replace(/\.html$/, '')}.png`);
-          await page.screenshot({ path: png, fullPage: true });
-          stats.shots = (stats.shots || []).concat(png);
-        }
+        const glue = await page.evaluate(glueProbe, PUNCTUATION);
+        for (const d of glue.failures) fail('punct-glue', d);
+        stats.glue += glue.probes;
+        await layoutChecks(page, `${DESKTOP.width} px`, stats, fail);
+        await shoot(page, name, '');
         await page.close();
+        // The same page on a phone: only what depends on the width.
+        const small = await phone.newPage();
+        await small.goto(pathToFileURL(file).href, { waitUntil: 'load' });
+        await layoutChecks(small, `${PHONE.width} px`, stats, fail);
+        await shoot(small, name, `-${PHONE.width}`);
+        await small.close();
         pages.push(rec);
       }
+      const searchFailures = await checkSearch(context, dir, lang, stats);
+      const indexRec = { label: `${lang}/index.html` };
+      for (const [c, d] of searchFailures) failures.push([indexRec, c, d]);
       // The Chinese labels of SVG figures are drawn with the reader's fonts too.
       for (const url of [...svgs].sort()) {
         const rec = { label: path.relative(root, fileURLToPath(url)) };
@@ -395,6 +746,7 @@ async function checkBooks(root, { screenshots = null, shoot = [], withPrint = tr
   } finally {
     await browser.close();
   }
+  if (shots.length && summaries.length) summaries[summaries.length - 1].shots = shots;
   const links = linkFailures(pages, root);
   failures.push(...links.failures);
   for (const s of summaries) s.links = links.count[s.lang] || 0;
@@ -424,7 +776,9 @@ function printSummaries(summaries) {
     console.log(`browser check ${s.lang}: ${s.pages} pages, ${s.links} internal links, ` +
       `${s.images} images, ${s.formulas} formulas; ${s.cjk} elements with Chinese in pages and ${s.figures} SVG figures ` +
       `(glyphs: ${top(s.fonts.cjk)}; ${s.han} page × character tofu checks), ` +
-      `${s.math} math tokens (glyphs: ${top(s.fonts.math)})` +
+      `${s.math} math tokens (glyphs: ${top(s.fonts.math)}); ` +
+      `at ${DESKTOP.width} and ${PHONE.width} px: ${s.overflow} overflow and ${s.punctuation} line-edge punctuation checks; ` +
+      `${s.glue} formula–punctuation pairs probed; search: ${s.search.join(', ') || 'no search box'}` +
       `${s.shots ? `; screenshots ${s.shots.join(' ')}` : ''}`);
   }
 }

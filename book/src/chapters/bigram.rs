@@ -174,9 +174,83 @@ struct CorpusRun {
     pairs_seen: usize,
 }
 
-/// The report table of the default corpus ([`ce_mle::lm::BigramReport::render`]).
-fn bigram_corpus_report(run: &CorpusRun) -> String {
-    run.report.render()
+/// The report of a bigram run as `ce-mle bigram --lang LANG` prints it: in English,
+/// [`ce_mle::lm::BigramReport::render`]; in Chinese (`zh`), the same rows with Chinese labels,
+/// the value first and right-aligned, then the label, so that the columns line up whatever
+/// width a font gives a Chinese character (two columns in a terminal, about 1.7 in a browser's
+/// monospace text).
+///
+/// # Errors
+/// [`crate::Error::Book`] for a language other than `en` and `zh`.
+pub fn render_report(report: &ce_mle::lm::BigramReport, lang: &str) -> Result<String> {
+    use unicode_width::UnicodeWidthStr as _;
+    match lang {
+        "en" => return Ok(report.render()),
+        "zh" => {}
+        other => {
+            return Err(book_err(format!(
+                "no report in language {other:?} (en, zh)"
+            )));
+        }
+    }
+    let unknown = if report.unknown_token {
+        "（含未知词元）"
+    } else {
+        ""
+    };
+    let rows: Vec<(String, String)> = vec![
+        (report.tokens.to_string(), "词元数 T".into()),
+        (report.bigrams.to_string(), "二元组数 M = T - 1".into()),
+        (report.distinct_chars.to_string(), "不同字符数".into()),
+        (
+            report.vocab_size.to_string(),
+            format!("词表大小 V{unknown}"),
+        ),
+        (
+            format!("{:.6}", report.ce_counting),
+            "交叉熵，计数估计（奈特/词元）".into(),
+        ),
+        (
+            format!("{:.6}", report.ce_trained),
+            "交叉熵，梯度训练（奈特/词元）".into(),
+        ),
+        (
+            format!("{:.6}", report.perplexity_counting),
+            "困惑度，计数估计".into(),
+        ),
+        (
+            format!("{:.6}", report.perplexity_trained),
+            "困惑度，梯度训练".into(),
+        ),
+        (
+            format!("{:.3e}", report.mean_kl),
+            "平均 KL(计数估计 || 梯度训练)（奈特）".into(),
+        ),
+        (
+            format!("{:.3e}", report.final_gap),
+            "差距 CE 梯度训练 - CE 计数估计（奈特）".into(),
+        ),
+        (format!("{:.1e}", report.tolerance), "容差（奈特）".into()),
+        (report.iterations.to_string(), "Adam 步数".into()),
+        (
+            if report.converged { "是" } else { "否" }.into(),
+            "是否收敛".into(),
+        ),
+    ];
+    let vw = rows
+        .iter()
+        .map(|(v, _)| v.width())
+        .max()
+        .unwrap_or(0)
+        .max(2);
+    let lw = rows.iter().map(|(_, l)| l.width()).max().unwrap_or(0);
+    let pad = |v: &str| " ".repeat(vw - v.width());
+    let mut out = format!("{}值  量\n", pad("值"));
+    let _ = writeln!(out, "{}  {}", "-".repeat(vw), "-".repeat(lw));
+    for (v, l) in &rows {
+        let _ = writeln!(out, "{}{v}  {l}", pad(v));
+    }
+    Ok(out)
 }
 
 /// The numbers the chapter quotes from the run on the default corpus.
@@ -220,7 +294,8 @@ pub const OUTPUTS: Outputs = Outputs {
         "bigram-counts.md",
         "bigram-rows.md",
         "bigram-values.txt",
-        "bigram-corpus-report.txt",
+        "bigram-corpus-report.en.txt",
+        "bigram-corpus-report.zh.txt",
         "bigram-corpus.txt",
     ],
     make,
@@ -233,7 +308,8 @@ fn make() -> Result<Vec<String>> {
         bigram_counts_table(&small)?,
         bigram_rows_table(&small)?,
         bigram_values(&small)?,
-        bigram_corpus_report(&corpus),
+        render_report(&corpus.report, "en")?,
+        render_report(&corpus.report, "zh")?,
         bigram_corpus_values(&corpus)?,
     ])
 }

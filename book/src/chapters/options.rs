@@ -147,7 +147,8 @@ fn options_values() -> Result<String> {
     a.put("json_case", JSON_CASE);
     a.put(
         "json_result",
-        serde_json::to_string(&out).map_err(book_err)?,
+        // As `ce-mle loss` prints it (indented; `--compact` gives one line).
+        serde_json::to_string_pretty(&out).map_err(book_err)?,
     );
     let v: serde_json::Value =
         serde_json::from_str(crate::verify::golden::TORCH_FUNCTIONAL).map_err(book_err)?;

@@ -202,7 +202,8 @@ fn strategies_curves_figure(r: &StrategyRuns, lang: usize) -> Result<String> {
     .with_series(
         pick(["early stopping", "早停"], lang),
         curve(&r.early.0.validation),
-    );
+    )
+    .with_end_marker();
     line_chart(&chart)
 }
 
@@ -237,9 +238,9 @@ fn strategies_weights_figure(r: &StrategyRuns, lang: usize) -> Result<String> {
             lang,
         ),
     )
-    .with_series(pick(["no penalty", "不加惩罚"], lang), pts(&r.plain.1))
-    .with_series(pick(["L2", "L2 正则化"], lang), pts(&r.l2.1))
-    .with_series(
+    .with_stems(pick(["no penalty", "不加惩罚"], lang), pts(&r.plain.1))
+    .with_stems(pick(["L2", "L2 正则化"], lang), pts(&r.l2.1))
+    .with_stems(
         pick(["L1 (proximal)", "L1 正则化（近端）"], lang),
         pts(&r.l1.1),
     );
