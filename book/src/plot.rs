@@ -72,6 +72,9 @@ pub struct Chart {
     pub series: Vec<Series>,
     /// Width and height in pixels (default 720 × 450).
     pub size: (u32, u32),
+    /// Names of categories at x = 1, 2, …: when given, the x axis is labelled with them at
+    /// those positions instead of numbers (for stems, one group per category).
+    pub x_categories: Vec<String>,
 }
 
 impl Chart {
@@ -84,6 +87,7 @@ impl Chart {
             y_label: y_label.into(),
             series: Vec::new(),
             size: (720, 450),
+            x_categories: Vec::new(),
         }
     }
 
@@ -115,6 +119,13 @@ impl Chart {
         if let Some(s) = self.series.last_mut() {
             s.end_marker = true;
         }
+        self
+    }
+
+    /// Label x = 1, 2, … with these names ([`Chart::x_categories`]).
+    #[must_use]
+    pub fn with_x_categories(mut self, names: &[String]) -> Self {
+        self.x_categories = names.to_vec();
         self
     }
 
@@ -268,6 +279,17 @@ pub fn line_chart(chart: &Chart) -> Result<String> {
         (x0, x1, y0, y1)
     };
     let (y0, y1) = padded(y0, y1, 0.05);
+    // A categorical chart has stems in every part of the plot: room above the tallest for the
+    // legend (rows of 22 px and 16 px of padding in a plot area about 110 px shorter than the
+    // canvas).
+    let y1 = if chart.x_categories.is_empty() {
+        y1
+    } else {
+        let legend = 16.0 + 22.0 * chart.series.len() as f64;
+        let plot = (f64::from(chart.size.1) - 110.0).max(legend + 1.0);
+        let frac = (legend + 10.0) / plot;
+        y1 + (y1 - y0) * frac / (1.0 - frac)
+    };
     let plot_err = |e: &dyn std::fmt::Display| Error::Plot(e.to_string());
 
     let mut svg = String::new();
@@ -289,7 +311,21 @@ pub fn line_chart(chart: &Chart) -> Result<String> {
             .label_style(("sans-serif", 15))
             .light_line_style(BLACK.mix(0.04))
             .bold_line_style(BLACK.mix(0.15))
-            .x_label_formatter(&|v| tick(*v))
+            .x_labels(if chart.x_categories.is_empty() {
+                10
+            } else {
+                chart.x_categories.len()
+            })
+            .x_label_formatter(&|v| {
+                if chart.x_categories.is_empty() {
+                    return tick(*v);
+                }
+                let k = v.round();
+                let name = (k >= 1.0 && (v - k).abs() < 1e-9)
+                    .then(|| chart.x_categories.get(k as usize - 1))
+                    .flatten();
+                name.cloned().unwrap_or_default()
+            })
             .y_label_formatter(&|v| tick(*v))
             .draw()
             .map_err(|e| plot_err(&e))?;

@@ -21,6 +21,7 @@ pub mod information;
 pub mod likelihood;
 pub mod maintainers;
 pub mod options;
+pub mod performance;
 pub mod sentiment;
 pub mod softmax;
 pub mod strategies;
@@ -60,6 +61,7 @@ pub const ALL: &[Outputs] = &[
     training::OUTPUTS,
     glossary::OUTPUTS,
     maintainers::OUTPUTS,
+    performance::OUTPUTS,
 ];
 
 /// Tolerance of the book's listings: two computations of the same quantity in `f64` agree
