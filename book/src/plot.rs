@@ -304,31 +304,30 @@ pub fn line_chart(chart: &Chart) -> Result<String> {
             .y_label_area_size(70)
             .build_cartesian_2d(x0..x1, y0..y1)
             .map_err(|e| plot_err(&e))?;
-        ctx.configure_mesh()
-            .x_desc(chart.x_label.as_str())
+        let x_format = |v: &f64| {
+            if chart.x_categories.is_empty() {
+                return tick(*v);
+            }
+            let k = v.round();
+            let name = (k >= 1.0 && (v - k).abs() < 1e-9)
+                .then(|| chart.x_categories.get(k as usize - 1))
+                .flatten();
+            name.cloned().unwrap_or_default()
+        };
+        let y_format = |v: &f64| tick(*v);
+        let mut mesh = ctx.configure_mesh();
+        mesh.x_desc(chart.x_label.as_str())
             .y_desc(chart.y_label.as_str())
             .axis_desc_style(("sans-serif", 17))
             .label_style(("sans-serif", 15))
             .light_line_style(BLACK.mix(0.04))
             .bold_line_style(BLACK.mix(0.15))
-            .x_labels(if chart.x_categories.is_empty() {
-                10
-            } else {
-                chart.x_categories.len()
-            })
-            .x_label_formatter(&|v| {
-                if chart.x_categories.is_empty() {
-                    return tick(*v);
-                }
-                let k = v.round();
-                let name = (k >= 1.0 && (v - k).abs() < 1e-9)
-                    .then(|| chart.x_categories.get(k as usize - 1))
-                    .flatten();
-                name.cloned().unwrap_or_default()
-            })
-            .y_label_formatter(&|v| tick(*v))
-            .draw()
-            .map_err(|e| plot_err(&e))?;
+            .x_label_formatter(&x_format)
+            .y_label_formatter(&y_format);
+        if !chart.x_categories.is_empty() {
+            mesh.x_labels(chart.x_categories.len());
+        }
+        mesh.draw().map_err(|e| plot_err(&e))?;
         let to_px = |x: f64, y: f64| ctx.backend_coord(&(x, y));
         let stems = chart
             .series
