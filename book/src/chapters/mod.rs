@@ -26,6 +26,7 @@ pub mod softmax;
 pub mod strategies;
 pub mod tradeoffs;
 pub mod training;
+pub mod why_cross_entropy;
 
 /// The generated files of one chapter and the function that computes them.
 ///
@@ -51,6 +52,7 @@ pub const ALL: &[Outputs] = &[
     equivalence::OUTPUTS,
     softmax::OUTPUTS,
     binary::OUTPUTS,
+    why_cross_entropy::OUTPUTS,
     options::OUTPUTS,
     bigram::OUTPUTS,
     sentiment::OUTPUTS,
