@@ -14,6 +14,7 @@ use crate::paths::LANGUAGES;
 pub mod answers;
 pub mod background;
 pub mod bigram;
+pub mod bigram_heldout;
 pub mod binary;
 pub mod equivalence;
 pub mod glossary;
@@ -55,6 +56,7 @@ pub const ALL: &[Outputs] = &[
     why_cross_entropy::OUTPUTS,
     options::OUTPUTS,
     bigram::OUTPUTS,
+    bigram_heldout::OUTPUTS,
     sentiment::OUTPUTS,
     answers::OUTPUTS,
     tradeoffs::OUTPUTS,

@@ -237,7 +237,7 @@ fn q_of(u: f64) -> Result<f64> {
     Ok(q[(0, 0)])
 }
 
-fn values() -> Result<String> {
+fn values() -> Result<(String, Vec<String>)> {
     let mut a = Anchored::default();
     let z = WRONG_LOGITS;
     let y = WRONG_CLASS;
@@ -273,7 +273,8 @@ fn values() -> Result<String> {
     // Scoring rules: the minimisers of the expected score under p.
     a.put("p", tuple_fixed6(&SCORE_P).replace(".000000", ""));
     a.put("grid", SIMPLEX_GRID);
-    for (lang, suffix) in [(0, "en"), (1, "zh")] {
+    let mut rules = Vec::new();
+    for lang in [0, 1] {
         let mut t = String::new();
         let head = [
             "| rule | $S(q, y)$ | local | minimiser of $\\sum_y p_y S(q, y)$ on the grid |\n|---|---|---|---|",
@@ -302,7 +303,7 @@ fn values() -> Result<String> {
                 rule.name[lang], rule.formula
             );
         }
-        a.put(&format!("rules_{suffix}"), t.trim_end());
+        rules.push(t);
     }
 
     // Accuracy along the slice.
@@ -330,7 +331,7 @@ fn values() -> Result<String> {
     a.put("sat_brier", prose_number(&format!("{:.2e}", gb.norm())));
     a.put("sat_ce", fixed6(gc.norm()));
     a.put("sqrt_1_5", fixed6(1.5_f64.sqrt()));
-    Ok(a.0)
+    Ok((a.0, rules))
 }
 
 /// Gradient norms against `q_y` along `z = (u, 0, 0)`, true class 0.
@@ -443,6 +444,8 @@ pub const OUTPUTS: Outputs = Outputs {
     chapter: "why_cross_entropy",
     files: &[
         "why_cross_entropy-values.txt",
+        "why_cross_entropy-rules.en.md",
+        "why_cross_entropy-rules.zh.md",
         "why_cross_entropy-gradients.en.svg",
         "why_cross_entropy-gradients.zh.svg",
         "why_cross_entropy-recovery.en.svg",
@@ -454,8 +457,14 @@ pub const OUTPUTS: Outputs = Outputs {
 };
 
 fn make() -> Result<Vec<String>> {
+    let (values, rules) = values()?;
+    let [en, zh]: [String; 2] = rules
+        .try_into()
+        .map_err(|_| book_err("one rules table per language"))?;
     Ok(vec![
-        values()?,
+        values,
+        en,
+        zh,
         gradients_figure("en")?,
         gradients_figure("zh")?,
         recovery_figure("en")?,
