@@ -18,3 +18,4 @@ mod prose;
 mod sentiment;
 mod train_cli;
 mod ulp;
+mod widgets;

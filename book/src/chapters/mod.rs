@@ -17,6 +17,7 @@ pub mod bigram;
 pub mod bigram_heldout;
 pub mod binary;
 pub mod equivalence;
+pub mod exercise_answers;
 pub mod glossary;
 pub mod information;
 pub mod likelihood;
@@ -62,6 +63,7 @@ pub const ALL: &[Outputs] = &[
     tradeoffs::OUTPUTS,
     strategies::OUTPUTS,
     training::OUTPUTS,
+    exercise_answers::OUTPUTS,
     glossary::OUTPUTS,
     maintainers::OUTPUTS,
 ];
