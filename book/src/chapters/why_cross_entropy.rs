@@ -75,15 +75,12 @@ pub fn brier_and_grad(z: &[f64], y: usize) -> ce_mle::Result<(f64, DVector<f64>)
     Ok((r.norm_squared(), jacobian * (r * 2.0)))
 }
 
+/// A loss of logits and a class that returns its value and its gradient in the logits.
+type LossAndGrad = fn(&[f64], usize) -> ce_mle::Result<(f64, DVector<f64>)>;
+
 /// The probability of class `y` along plain gradient descent from `z0` with learning rate
 /// `lr` on a loss whose gradient `grad` returns, for `steps` steps (`steps + 1` values).
-fn descent(
-    z0: &[f64],
-    y: usize,
-    lr: f64,
-    steps: usize,
-    grad: fn(&[f64], usize) -> ce_mle::Result<(f64, DVector<f64>)>,
-) -> Result<Vec<f64>> {
+fn descent(z0: &[f64], y: usize, lr: f64, steps: usize, grad: LossAndGrad) -> Result<Vec<f64>> {
     let mut z = DVector::from_row_slice(z0);
     let mut out = Vec::with_capacity(steps + 1);
     for t in 0..=steps {
