@@ -389,7 +389,8 @@ fn binary(a: &Answers) {
         ([1.0, -2.0], [1.0, 1.0])
     );
     let joint = sigma(1.0) * sigma(-2.0);
-    assert!(close(a.bin_multi, -joint.ln()) && close(a.bin_multi_joint, -joint.ln()));
+    assert!(close(a.bin_multi, -joint.ln()));
+    assert!(close(a.bin_multi_joint, -joint.ln()));
 }
 
 fn options(a: &Answers) {
@@ -445,15 +446,74 @@ fn options(a: &Answers) {
     assert!(close(a.opt_ignore_mean, (first + third) / 2.0));
 }
 
+fn background(a: &Answers) {
+    assert_eq!(ex::BG_PROBS, [0.2, 0.5, 0.1, 0.4, 0.25]);
+    assert_eq!((ex::BG_CHAIN, ex::BG_CE), ([0.05, 0.01, 0.6], 2.0));
+    // ANCHOR: background
+    // en: Exercises 1 and 2: perplexity = exp(mean CE) = 1 / (geometric
+    //     mean of the probabilities of the observed tokens).
+    // zh: 习题 1 与 2：困惑度 = exp(平均交叉熵) = 1 / (观测词元概率的几何平均)。
+    let probs = [0.2, 0.5, 0.1, 0.4, 0.25];
+    let product: f64 = probs.iter().product();
+    assert!(close(a.bg_ppl, product.powf(-1.0 / 5.0)));
+    assert!(close(a.bg_ce, a.bg_ppl.ln()));
+    // en: Exercise 3: the chain rule multiplies the conditionals.
+    // zh: 习题 3：链式法则把条件概率相乘。
+    assert!(close(a.bg_joint, 0.05 * 0.01 * 0.6));
+    assert!(close(a.bg_nll, -a.bg_joint.ln()));
+    assert!(close(a.bg_mean, a.bg_nll / 3.0));
+    // en: Exercise 4: bits = nats / log 2; the perplexity is the same
+    //     number in both units, e^2 = 2^(2 / log 2).
+    // zh: 习题 4：比特 = 奈特 / log 2；两种单位下困惑度是同一个数，
+    //     e^2 = 2^(2 / log 2)。
+    assert!(close(a.bg_bits, 2.0 / 2f64.ln()));
+    assert!(close(a.bg_ce_ppl, 2f64.powf(a.bg_bits)));
+    // ANCHOR_END: background
+}
+
+fn why_cross_entropy(a: &Answers) {
+    assert_eq!(ex::WHY_U, -5.0);
+    // ANCHOR: why
+    // en: Exercise 1: z = (u, 0), true class 0. CE has derivative q₀ − 1
+    //     in u; the Brier score 2 (1 − q₀)² has −4 q₀ (1 − q₀)².
+    // zh: 习题 1：z = (u, 0)，真实类别为 0。交叉熵对 u 的导数是 q₀ − 1；
+    //     布里尔分数 2 (1 − q₀)² 的导数是 −4 q₀ (1 − q₀)²。
+    let sigma = |u: f64| 1.0 / (1.0 + (-u).exp());
+    let q0 = sigma(-5.0);
+    assert!(close(a.why_q0, q0) && close(a.why_ce_grad, q0 - 1.0));
+    assert!(close(a.why_brier_grad, -4.0 * q0 * (1.0 - q0).powi(2)));
+    let brier = |u: f64| 2.0 * (1.0 - sigma(u)).powi(2);
+    let d = 1e-6;
+    let fd = (brier(-5.0 + d) - brier(-5.0 - d)) / (2.0 * d);
+    assert!((fd - a.why_brier_grad).abs() < 1e-8);
+
+    // en: Exercise 2: E‖q − e_y‖² = ‖q − p‖² + 1 − ‖p‖², smallest at q = p.
+    // zh: 习题 2：E‖q − e_y‖² = ‖q − p‖² + 1 − ‖p‖²，在 q = p 处最小。
+    let (p, q) = ([0.5, 0.3, 0.2], [0.6, 0.3, 0.1]);
+    let sq = |v: &[f64]| v.iter().map(|x| x * x).sum::<f64>();
+    let diff: Vec<f64> = q.iter().zip(&p).map(|(a, b)| a - b).collect();
+    assert!(close(a.why_dist, sq(&diff)));
+    assert!(close(a.why_brier_q, sq(&diff) + 1.0 - sq(&p)));
+    assert!(close(a.why_brier_p, 1.0 - sq(&p)) && a.why_brier_p < a.why_brier_q);
+    // en: Exercise 3: the linear score −q_y rewards the one-hot guess.
+    // zh: 习题 3：线性评分 −q_y 奖励独热的猜测。
+    assert!(close(a.why_linear_p, -sq(&p)) && close(a.why_linear_top, -0.5));
+    assert!(a.why_linear_top < a.why_linear_p);
+    // ANCHOR_END: why
+    assert_eq!((p, q), (ex::WHY_P, ex::WHY_Q));
+}
+
 fn main() -> Result<(), ce_mle_book::Error> {
     assert_eq!(TOL, ce_mle_book::chapters::LISTING_TOLERANCE);
     let a = ex::answers()?;
+    background(&a);
     information(&a);
     likelihood(&a);
     equivalence(&a);
     softmax(&a);
     binary(&a);
     options(&a);
+    why_cross_entropy(&a);
     println!("every answer of the exercises checked");
     Ok(())
 }

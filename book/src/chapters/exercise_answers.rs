@@ -14,12 +14,22 @@ use ce_mle::likelihood::{bernoulli_mle, categorical_mle, log_likelihood};
 use ce_mle::loss::{
     BceOptions, BceWithLogitsOptions, CrossEntropyOptions, Reduction, Target, binary_cross_entropy,
     binary_cross_entropy_with_logits, binary_cross_entropy_with_logits_with_grad, cross_entropy,
-    cross_entropy_with_grad,
+    cross_entropy_with_grad, mse_loss,
 };
 use ce_mle::softmax::{logsumexp, softmax};
 
 use super::{Anchored, Outputs, dist, fixed6, prose_number, scalar, trimmed, tuple_fixed6};
 use crate::error::Result;
+
+// Background.
+
+/// The probabilities a language model gives the five observed tokens of a text (background,
+/// exercises 1 and 2).
+pub const BG_PROBS: [f64; 5] = [0.2, 0.5, 0.1, 0.4, 0.25];
+/// Exercise 3: p(the), p(sun | the), p(is | the sun).
+pub const BG_CHAIN: [f64; 3] = [0.05, 0.01, 0.6];
+/// Exercise 4: a reported mean cross-entropy, nats per token.
+pub const BG_CE: f64 = 2.0;
 
 // Information theory.
 
@@ -132,9 +142,32 @@ pub const OPT_IGNORE_Z: [[f64; 3]; 3] = [[2.0, 0.0, 0.0], [0.0, 9.0, 0.0], [0.0,
 /// See [`OPT_IGNORE_Z`].
 pub const OPT_IGNORE_Y: [i64; 3] = [0, -100, 2];
 
+// Why cross-entropy and not another loss.
+
+/// Exercise 1: the logit `u` of the true class 0 in `z = (u, 0)`.
+pub const WHY_U: f64 = -5.0;
+/// Exercise 2: the distribution of the label and the prediction.
+pub const WHY_P: [f64; 3] = [0.5, 0.3, 0.2];
+/// See [`WHY_P`].
+pub const WHY_Q: [f64; 3] = [0.6, 0.3, 0.1];
+
 /// Every result the answers page quotes, computed with the crate.
 #[derive(Clone, Debug)]
 pub struct Answers {
+    /// Mean CE of [`BG_PROBS`] (nats per token) and the perplexity (background, exercise 1).
+    pub bg_ce: f64,
+    /// See [`Answers::bg_ce`].
+    pub bg_ppl: f64,
+    /// The joint probability of the three tokens of exercise 3, its NLL and the mean per token.
+    pub bg_joint: f64,
+    /// See [`Answers::bg_joint`].
+    pub bg_nll: f64,
+    /// See [`Answers::bg_joint`].
+    pub bg_mean: f64,
+    /// [`BG_CE`] in bits per token, and the perplexity (exercise 4).
+    pub bg_bits: f64,
+    /// See [`Answers::bg_bits`].
+    pub bg_ce_ppl: f64,
     /// H of the uniform source in nats and in bits; average length of the code in bits.
     pub info_h_nats: f64,
     /// See [`Answers::info_h_nats`].
@@ -289,6 +322,23 @@ pub struct Answers {
     pub opt_smooth_gap: Vec<f64>,
     /// See [`Answers::opt_smooth_top`].
     pub opt_smooth_grad: f64,
+    /// Why cross-entropy, exercise 1: q₀, the CE and the Brier score's derivatives in `u`.
+    pub why_q0: f64,
+    /// See [`Answers::why_q0`].
+    pub why_ce_grad: f64,
+    /// See [`Answers::why_q0`].
+    pub why_brier_grad: f64,
+    /// Exercise 2: expected Brier score of `q` and of `p` under `p`, and ‖q − p‖².
+    pub why_brier_q: f64,
+    /// See [`Answers::why_brier_q`].
+    pub why_brier_p: f64,
+    /// See [`Answers::why_brier_q`].
+    pub why_dist: f64,
+    /// Exercise 3: expected linear score −q_y under `p` at `q = p` and at the one-hot of the
+    /// most likely class.
+    pub why_linear_p: f64,
+    /// See [`Answers::why_linear_p`].
+    pub why_linear_top: f64,
     /// Exercise 4: per-sample losses (the ignored one 0) and the mean.
     pub opt_ignore_losses: Vec<f64>,
     /// See [`Answers::opt_ignore_losses`].
@@ -330,6 +380,10 @@ fn mean_ce(z: &[f64], labels: &[usize]) -> Result<f64> {
 /// Whatever the crate's functions return for these (valid) inputs: none in practice.
 #[allow(clippy::too_many_lines)]
 pub fn answers() -> Result<Answers> {
+    // Background.
+    let bg_ce = -log_likelihood(&BG_PROBS)? / BG_PROBS.len() as f64;
+    let bg_nll = -log_likelihood(&BG_CHAIN)?;
+
     // Information theory.
     let uniform = dist(&[1.0 / INFO_UNIFORM_C as f64; INFO_UNIFORM_C]);
     let info_h_nats = entropy(&uniform)?;
@@ -590,6 +644,36 @@ pub fn answers() -> Result<Answers> {
         opt_smooth_min.push(scalar(&l)?);
         opt_smooth_gap.push(best[0] - best[1]);
     }
+    // Why cross-entropy: the Brier score ‖softmax(z) − e₀‖² is the crate's MSE (sum
+    // reduction) of the softmax against the one-hot target; its derivative in u by the chain
+    // rule through the softmax, 2 (q − e₀) · ∂q/∂u with ∂q/∂u = q₀ (e₀ − q).
+    let why_z = [WHY_U, 0.0];
+    let (_, why_g) = cross_entropy_with_grad(&row(&why_z), Target::Indices(&[0]), &opts)?;
+    let why_q = first_row(&softmax(&row(&why_z))?);
+    let onehot0 = [1.0, 0.0];
+    let why_brier_grad: f64 = (0..2)
+        .map(|k| 2.0 * (why_q[k] - onehot0[k]) * why_q[0] * (onehot0[k] - why_q[k]))
+        .sum();
+    let brier = |q: &[f64], y: usize| -> Result<f64> {
+        let target: Vec<f64> = (0..q.len())
+            .map(|k| if k == y { 1.0 } else { 0.0 })
+            .collect();
+        scalar(&mse_loss(&row(q), &row(&target), Reduction::Sum)?)
+    };
+    let expected_brier = |q: &[f64]| -> Result<f64> {
+        let mut e = 0.0;
+        for (y, py) in WHY_P.iter().enumerate() {
+            e += py * brier(q, y)?;
+        }
+        Ok(e)
+    };
+    let why_brier_q = expected_brier(&WHY_Q)?;
+    let why_brier_p = expected_brier(&WHY_P)?;
+    let why_dist = scalar(&mse_loss(&row(&WHY_Q), &row(&WHY_P), Reduction::Sum)?)?;
+    let linear = |q: &[f64]| -> f64 { -WHY_P.iter().zip(q).map(|(p, q)| p * q).sum::<f64>() };
+    let why_linear_p = linear(&WHY_P);
+    let why_linear_top = linear(&[1.0, 0.0, 0.0]);
+
     let iz = DMatrix::from_fn(3, 3, |i, k| OPT_IGNORE_Z[i][k]);
     let per_i = cross_entropy(
         &iz,
@@ -607,6 +691,13 @@ pub fn answers() -> Result<Answers> {
     )?)?;
 
     Ok(Answers {
+        bg_ce,
+        bg_ppl: bg_ce.exp(),
+        bg_joint: BG_CHAIN.iter().product(),
+        bg_nll,
+        bg_mean: bg_nll / BG_CHAIN.len() as f64,
+        bg_bits: BG_CE / 2f64.ln(),
+        bg_ce_ppl: BG_CE.exp(),
         info_h_nats,
         info_h_bits: info_h_nats / 2f64.ln(),
         info_code_bits,
@@ -683,6 +774,14 @@ pub fn answers() -> Result<Answers> {
         opt_smooth_grad,
         opt_ignore_losses,
         opt_ignore_mean,
+        why_q0: why_q[0],
+        why_ce_grad: why_g[(0, 0)],
+        why_brier_grad,
+        why_brier_q,
+        why_brier_p,
+        why_dist,
+        why_linear_p,
+        why_linear_top,
     })
 }
 
@@ -876,6 +975,31 @@ fn values() -> Result<String> {
             num(a.opt_smooth_gap[i]),
         );
     }
+    o.put("bg_probs", input(&BG_PROBS));
+    o.put("bg_chain", input(&BG_CHAIN));
+    o.put("bg_ce_in", trimmed(BG_CE));
+    o.put("bg_ce", num(a.bg_ce));
+    o.put("bg_ppl", num(a.bg_ppl));
+    o.put("bg_joint", prose_number(&format!("{:e}", a.bg_joint)));
+    o.put("bg_nll", num(a.bg_nll));
+    o.put("bg_mean", num(a.bg_mean));
+    o.put("bg_bits", num(a.bg_bits));
+    o.put("bg_ce_ppl", num(a.bg_ce_ppl));
+    o.put("why_u", prose_number(&trimmed(WHY_U)));
+    o.put("why_p", input(&WHY_P));
+    o.put("why_q", input(&WHY_Q));
+    o.put("why_q0", num(a.why_q0));
+    o.put("why_ce_grad", num(a.why_ce_grad));
+    o.put("why_brier_grad", num(a.why_brier_grad));
+    o.put(
+        "why_grad_ratio",
+        format!("{:.1}", a.why_ce_grad / a.why_brier_grad),
+    );
+    o.put("why_brier_q", num(a.why_brier_q));
+    o.put("why_brier_p", num(a.why_brier_p));
+    o.put("why_dist", num(a.why_dist));
+    o.put("why_linear_p", num(a.why_linear_p));
+    o.put("why_linear_top", num(a.why_linear_top));
     o.put("opt_ignore_losses", tup(&a.opt_ignore_losses));
     o.put("opt_ignore_mean", num(a.opt_ignore_mean));
     Ok(o.0)
