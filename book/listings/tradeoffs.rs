@@ -63,6 +63,25 @@ fn shift() -> Result<(), ce_mle::Error> {
     // Unshifted, the probabilities are calibrated: expected calibration error < 2%.
     assert!(model.calibration_error(&test, 10)? < 0.02);
     // ANCHOR_END: shift
+    // en: Reliability diagram: in each of 10 bins of the top-class
+    //     probability that holds at least 100 test samples, the accuracy
+    //     is within 0.05 of the mean probability.
+    // zh: 可靠性图：在最高类别概率的 10 个分箱中，凡含至少 100 个测试
+    //     样本的分箱，其准确率与平均概率相差不到 0.05。
+    let q = model.predict_proba(&test.x)?;
+    let mut bins = [(0.0, 0.0, 0); 10];
+    for (i, row) in q.row_iter().enumerate() {
+        let k = row.transpose().argmax().0;
+        let b = ((row[k] * 10.0) as usize).min(9);
+        bins[b].0 += row[k];
+        bins[b].1 += f64::from(k as i64 == test.y[i]);
+        bins[b].2 += 1;
+    }
+    let full: Vec<_> = bins.iter().filter(|b| b.2 >= 100).collect();
+    assert!(full.len() >= 3);
+    for (p, hits, n) in full {
+        assert!((hits / *n as f64 - p / *n as f64).abs() < 0.05);
+    }
     // Faster than linearly: each step of δ adds more loss than the one before.
     let mut losses = Vec::new();
     for delta in [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0] {
