@@ -249,6 +249,149 @@ fn heldout_values() -> Result<(String, Vec<String>)> {
     Ok((a.0, tables))
 }
 
+/// Characters of the count heatmap: the most frequent of the training text.
+pub const HEATMAP_CHARS: usize = 30;
+
+/// A label for a character in a figure: space and newline made visible.
+fn visible(c: char) -> String {
+    match c {
+        ' ' => "␣".into(),
+        '\n' => "↵".into(),
+        c => c.to_string(),
+    }
+}
+
+fn xml_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// Heatmap of the bigram counts `n(a, b)` of the Tiny Shakespeare training text among its
+/// [`HEATMAP_CHARS`] most frequent characters (row = current character `a`, column = next
+/// character `b`), drawn as SVG by hand: a cell's shade grows with `log(1 + n)` in nine steps
+/// of ColorBrewer's single-hue "Blues" (readable by every common colour-vision deficiency,
+/// and in grey), an empty cell (`n = 0`, a pair the text never shows) is white with a cross.
+/// Transparent background, deterministic bytes.
+fn heatmap_figure(lang: &str) -> Result<String> {
+    super::check_lang(lang)?;
+    let zh = lang == "zh";
+    let split = shakespeare_split()?;
+    let text = split.decode(split.train())?;
+    let vocab = ce_mle::lm::Vocab::from_text(&text, HEATMAP_CHARS + 1)?;
+    let counts = BigramCounts::from_text(&text, vocab.clone())?;
+    let chars: Vec<(usize, char)> = (0..vocab.len())
+        .filter(|&i| Some(i) != vocab.unknown_id())
+        .filter_map(|i| {
+            vocab
+                .label(i)
+                .and_then(|l| l.chars().next())
+                .map(|c| (i, c))
+        })
+        .collect();
+    const BLUES: [&str; 9] = [
+        "#f7fbff", "#deebf7", "#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#08519c",
+        "#08306b",
+    ];
+    let n = chars.len();
+    let (cell, left, top) = (20.0, 40.0, 70.0);
+    let size = left + cell * n as f64 + 20.0;
+    let height = top + cell * n as f64 + 60.0;
+    let max = chars
+        .iter()
+        .flat_map(|&(a, _)| chars.iter().map(move |&(b, _)| (a, b)))
+        .map(|(a, b)| counts.count(a, b).unwrap_or(0))
+        .max()
+        .unwrap_or(1) as f64;
+    let mut svg = String::new();
+    let lang_attr = if zh { r#" xml:lang="zh-Hans""# } else { "" };
+    let _ = writeln!(
+        svg,
+        r#"<svg xmlns="http://www.w3.org/2000/svg"{lang_attr} width="{size}" height="{height}" viewBox="0 0 {size} {height}" font-family="sans-serif">"#
+    );
+    let title = if zh {
+        "Tiny Shakespeare 训练文本的字符对计数（前 30 个字符）"
+    } else {
+        "Pair counts of the Tiny Shakespeare training text (top 30 characters)"
+    };
+    let _ = writeln!(
+        svg,
+        r#"<text x="{}" y="22" font-size="15" text-anchor="middle">{}</text>"#,
+        size / 2.0,
+        xml_escape(title)
+    );
+    let axes = if zh {
+        "行：当前字符 a　列：下一个字符 b"
+    } else {
+        "row: current character a   column: next character b"
+    };
+    let _ = writeln!(
+        svg,
+        r#"<text x="{}" y="42" font-size="12" text-anchor="middle">{}</text>"#,
+        size / 2.0,
+        xml_escape(axes)
+    );
+    for (j, &(_, c)) in chars.iter().enumerate() {
+        let x = left + cell * (j as f64 + 0.5);
+        let _ = writeln!(
+            svg,
+            r#"<text x="{x}" y="{}" font-size="12" text-anchor="middle">{}</text>"#,
+            top - 6.0,
+            xml_escape(&visible(c))
+        );
+        let y = top + cell * (j as f64 + 0.5) + 4.0;
+        let _ = writeln!(
+            svg,
+            r#"<text x="{}" y="{y}" font-size="12" text-anchor="middle">{}</text>"#,
+            left - 12.0,
+            xml_escape(&visible(c))
+        );
+    }
+    let mut empty = 0;
+    for (i, &(a, _)) in chars.iter().enumerate() {
+        for (j, &(b, _)) in chars.iter().enumerate() {
+            let k = counts.count(a, b).unwrap_or(0);
+            let (x, y) = (left + cell * j as f64, top + cell * i as f64);
+            if k == 0 {
+                empty += 1;
+                let _ = writeln!(
+                    svg,
+                    r##"<rect x="{x}" y="{y}" width="{cell}" height="{cell}" fill="#ffffff" stroke="#cccccc" stroke-width="0.5"/><path d="M{},{}L{},{}M{},{}L{},{}" stroke="#999999" stroke-width="0.8"/>"##,
+                    x + 5.0,
+                    y + 5.0,
+                    x + cell - 5.0,
+                    y + cell - 5.0,
+                    x + 5.0,
+                    y + cell - 5.0,
+                    x + cell - 5.0,
+                    y + 5.0
+                );
+            } else {
+                let shade = (((k as f64).ln_1p() / max.ln_1p()) * 8.0).round() as usize;
+                let _ = writeln!(
+                    svg,
+                    r##"<rect x="{x}" y="{y}" width="{cell}" height="{cell}" fill="{}" stroke="#cccccc" stroke-width="0.5"/>"##,
+                    BLUES[shade.clamp(1, 8)]
+                );
+            }
+        }
+    }
+    let legend = if zh {
+        format!("颜色越深，计数越多（对数刻度，最大 {max}）；× = 从未出现（{empty} 个字符对）")
+    } else {
+        format!("darker = more (log scale, largest {max}); × = never seen ({empty} pairs)")
+    };
+    let _ = writeln!(
+        svg,
+        r#"<text x="{}" y="{}" font-size="12" text-anchor="middle">{}</text>"#,
+        size / 2.0,
+        top + cell * n as f64 + 30.0,
+        xml_escape(&legend)
+    );
+    svg.push_str("</svg>\n");
+    Ok(svg)
+}
+
 /// The files of the bigram chapter's held-out section under `book/generated/`.
 pub const OUTPUTS: Outputs = Outputs {
     chapter: "bigram",
@@ -256,6 +399,8 @@ pub const OUTPUTS: Outputs = Outputs {
         "bigram-heldout.txt",
         "bigram-heldout-l2.en.md",
         "bigram-heldout-l2.zh.md",
+        "bigram-heatmap.en.svg",
+        "bigram-heatmap.zh.svg",
     ],
     make,
 };
@@ -265,5 +410,11 @@ fn make() -> Result<Vec<String>> {
     let [en, zh]: [String; 2] = tables
         .try_into()
         .map_err(|_| book_err("one λ table per language"))?;
-    Ok(vec![values, en, zh])
+    Ok(vec![
+        values,
+        en,
+        zh,
+        heatmap_figure("en")?,
+        heatmap_figure("zh")?,
+    ])
 }
