@@ -376,6 +376,32 @@ fn gradients_figure(lang: &str) -> Result<String> {
     line_chart(&chart)
 }
 
+/// The losses themselves against `q_y` along `z = (u, 0, 0)`, true class 0: `−log q_y`, unbounded
+/// as `q_y → 0`, and the Brier score, at most 2.
+fn losses_figure(lang: &str) -> Result<String> {
+    check_lang(lang)?;
+    let l = usize::from(lang == "zh");
+    let mut ce = Vec::new();
+    let mut brier = Vec::new();
+    for i in 1..200 {
+        let p = f64::from(i) / 200.0;
+        let z = [(2.0 * p / (1.0 - p)).ln(), 0.0, 0.0];
+        ce.push((p, cross_entropy_and_grad(&z, 0)?.0));
+        brier.push((p, brier_and_grad(&z, 0)?.0));
+    }
+    let chart = Chart::new(
+        pick(["The loss of one prediction", "一次预测的损失"], l),
+        pick(
+            ["probability of the true class q_y", "真实类别的概率 q_y"],
+            l,
+        ),
+        pick(["loss (nats for −log q_y)", "损失（−log q_y 以奈特计）"], l),
+    )
+    .with_series(pick(["cross-entropy −log q_y", "交叉熵 −log q_y"], l), ce)
+    .with_series(pick(["Brier score", "布里尔分数"], l), brier);
+    line_chart(&chart)
+}
+
 /// `q_y` along gradient descent from the confidently wrong logits.
 fn recovery_figure(lang: &str) -> Result<String> {
     check_lang(lang)?;
@@ -443,6 +469,8 @@ pub const OUTPUTS: Outputs = Outputs {
         "why_cross_entropy-values.txt",
         "why_cross_entropy-rules.en.md",
         "why_cross_entropy-rules.zh.md",
+        "why_cross_entropy-losses.en.svg",
+        "why_cross_entropy-losses.zh.svg",
         "why_cross_entropy-gradients.en.svg",
         "why_cross_entropy-gradients.zh.svg",
         "why_cross_entropy-recovery.en.svg",
@@ -462,6 +490,8 @@ fn make() -> Result<Vec<String>> {
         values,
         en,
         zh,
+        losses_figure("en")?,
+        losses_figure("zh")?,
         gradients_figure("en")?,
         gradients_figure("zh")?,
         recovery_figure("en")?,
