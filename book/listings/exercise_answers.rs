@@ -335,7 +335,7 @@ fn binary(a: &Answers) {
     // en: Exercise 1: BCE = softplus(−z) for label 1, softplus(z) for
     //     label 0; softplus(z) − softplus(−z) = z.
     // zh: 习题 1：标签为 1 时 BCE = softplus(−z)，为 0 时是 softplus(z)；
-    //     softplus(z) − softplus(−z) = z。
+    //     二者之差 softplus(z) − softplus(−z) = z。
     let softplus = |x: f64| x.max(0.0) + (-x.abs()).exp().ln_1p();
     assert!(close(a.bin_y1, softplus(-3.0)) && close(a.bin_y0, softplus(3.0)));
     assert!(close(a.bin_y0 - a.bin_y1, 3.0));
