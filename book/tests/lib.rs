@@ -9,6 +9,7 @@ mod catalogue;
 mod cli;
 mod common;
 mod determinism;
+mod exercises;
 mod golden_functional;
 mod golden_training;
 mod loss_cli;
