@@ -147,6 +147,53 @@ fn strengths() -> Result<(), ce_mle::Error> {
     Ok(())
 }
 
+fn label_shift() -> Result<(), ce_mle::Error> {
+    use ce_mle::loss::{CrossEntropyOptions, Target};
+    use ce_mle::optim::{Adam, Optimizer};
+    use ce_mle_book::chapters::tradeoffs_label_shift::label_shift_data;
+    let (train, test) = label_shift_data().expect("the chapter's data");
+    // ANCHOR: label_shift
+    // en: Training classes in proportions 0.7 / 0.2 / 0.1, test classes
+    //     uniform; p(x | y) unchanged. Importance weights π_test / π_train:
+    // zh: 训练集中各类比例为 0.7 / 0.2 / 0.1，测试集中均匀；p(x | y)
+    //     不变。重要性权重 π_test / π_train：
+    let w = DVector::from_fn(3, |c, _| (1.0 / 3.0) / [0.7, 0.2, 0.1][c]);
+    let fit = |opts: &CrossEntropyOptions| -> Result<_, ce_mle::Error> {
+        let mut r = rng(14);
+        let mut model = SoftmaxClassifier::new(Linear::new(2, 3, &mut r)?);
+        let mut adam = Adam::new(0.05)?;
+        for _ in 0..300 {
+            let t = Target::Indices(&train.y);
+            let (_, g) = model.loss_and_grad(&train.x, t, opts)?;
+            let grads = [g.weight.as_slice(), g.bias.as_slice()];
+            adam.step(&mut model.linear.parameters_mut(), &grads)?;
+        }
+        Ok(model)
+    };
+    let plain = fit(&CrossEntropyOptions::default())?;
+    // en: Fix 1: a weighted likelihood (PyTorch's class `weight`).
+    // zh: 修正一：加权似然（PyTorch 的类别权重 `weight`）。
+    let weighted = fit(&CrossEntropyOptions::default().weight(w.clone()))?;
+    // en: Fix 2: Bayes' rule on the plain model, log w added to the logits.
+    // zh: 修正二：对普通模型用贝叶斯公式，把 log w 加到 logits 上。
+    let z = plain.logits(&test.x)?;
+    let z = DMatrix::from_fn(z.nrows(), 3, |i, c| z[(i, c)] + w[c].ln());
+    let ce = |z: &DMatrix<f64>| -> Result<f64, ce_mle::Error> {
+        let t = Target::Indices(&test.y);
+        let opts = CrossEntropyOptions::default();
+        Ok(ce_mle::loss::cross_entropy(z, t, &opts)?.scalar().expect("mean"))
+    };
+    let ce_plain = ce(&plain.logits(&test.x)?)?;
+    let ce_weighted = ce(&weighted.logits(&test.x)?)?;
+    let ce_corrected = ce(&z)?;
+    // en: Both fixes lower the test loss, and land close to each other.
+    // zh: 两种修正都降低了测试损失，而且结果彼此接近。
+    assert!(ce_weighted < ce_plain - 0.03 && ce_corrected < ce_plain - 0.03);
+    assert!((ce_weighted - ce_corrected).abs() < 0.01);
+    // ANCHOR_END: label_shift
+    Ok(())
+}
+
 fn main() -> Result<(), ce_mle::Error> {
     assert_eq!(ce_mle_book::chapters::tradeoffs::OVERFIT_EPOCHS, 200);
     assert_eq!(ce_mle_book::chapters::tradeoffs::OVERFIT_LR, 0.1);
@@ -157,6 +204,14 @@ fn main() -> Result<(), ce_mle::Error> {
     overfitting()?;
     shift()?;
     strengths()?;
+    {
+        use ce_mle_book::chapters::tradeoffs_label_shift as ls;
+        assert_eq!((ls::LABEL_SHIFT_SEED, ls::LABEL_SHIFT_EPOCHS), (13, 300));
+        assert_eq!(ls::LABEL_SHIFT_LR, 0.05);
+        assert_eq!(ls::LABEL_SHIFT_TRAIN, [420, 120, 60]);
+        assert_eq!(ls::LABEL_SHIFT_TEST, [500, 500, 500]);
+    }
+    label_shift()?;
     println!("every claim of the chapter checked");
     Ok(())
 }

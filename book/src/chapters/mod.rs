@@ -27,6 +27,7 @@ pub mod sentiment;
 pub mod softmax;
 pub mod strategies;
 pub mod tradeoffs;
+pub mod tradeoffs_label_shift;
 pub mod training;
 pub mod why_cross_entropy;
 
@@ -61,6 +62,7 @@ pub const ALL: &[Outputs] = &[
     sentiment::OUTPUTS,
     answers::OUTPUTS,
     tradeoffs::OUTPUTS,
+    tradeoffs_label_shift::OUTPUTS,
     strategies::OUTPUTS,
     training::OUTPUTS,
     exercise_answers::OUTPUTS,
