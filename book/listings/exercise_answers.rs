@@ -444,6 +444,14 @@ fn options(a: &Answers) {
     let third = lse(&ex::OPT_IGNORE_Z[2]) - 1.0;
     assert!(all_close(&a.opt_ignore_losses, &[first, 0.0, third]));
     assert!(close(a.opt_ignore_mean, (first + third) / 2.0));
+
+    // en: Exercise 5: the sum's gradient is N times the mean's, so the
+    //     same step needs the learning rate divided by N.
+    // zh: 习题 5：求和的梯度是均值梯度的 N 倍，所以要走同样的一步，
+    //     学习率要除以 N。
+    assert_eq!((ex::OPT_LR, ex::OPT_BATCH), (0.1, 32));
+    assert!(close(a.opt_grad_ratio, 32.0));
+    assert!(close(a.opt_sum_lr, 0.1 / 32.0));
 }
 
 fn background(a: &Answers) {
@@ -469,6 +477,16 @@ fn background(a: &Answers) {
     assert!(close(a.bg_bits, 2.0 / 2f64.ln()));
     assert!(close(a.bg_ce_ppl, 2f64.powf(a.bg_bits)));
     // ANCHOR_END: background
+
+    // en: Exercise 5: the mean over the response's tokens only, and over
+    //     all seven tokens.
+    // zh: 习题 5：只对回答的词元求均值，以及对全部七个词元求均值。
+    assert_eq!(ex::BG_PROMPT, [0.1, 0.2, 0.1, 0.3]);
+    assert_eq!(ex::BG_RESPONSE, [0.5, 0.8, 0.9]);
+    let nll = |q: &[f64]| -q.iter().map(|v| v.ln()).sum::<f64>();
+    let (prompt, response) = (nll(&ex::BG_PROMPT), nll(&ex::BG_RESPONSE));
+    assert!(close(a.bg_response, response / 3.0));
+    assert!(close(a.bg_all, (prompt + response) / 7.0));
 }
 
 fn why_cross_entropy(a: &Answers) {

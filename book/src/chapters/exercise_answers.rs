@@ -30,6 +30,10 @@ pub const BG_PROBS: [f64; 5] = [0.2, 0.5, 0.1, 0.4, 0.25];
 pub const BG_CHAIN: [f64; 3] = [0.05, 0.01, 0.6];
 /// Exercise 4: a reported mean cross-entropy, nats per token.
 pub const BG_CE: f64 = 2.0;
+/// Exercise 5: the probabilities of a prompt's tokens and of the response's tokens.
+pub const BG_PROMPT: [f64; 4] = [0.1, 0.2, 0.1, 0.3];
+/// See [`BG_PROMPT`].
+pub const BG_RESPONSE: [f64; 3] = [0.5, 0.8, 0.9];
 
 // Information theory.
 
@@ -141,6 +145,10 @@ pub const OPT_EPS: [f64; 3] = [0.1, 0.01, 1.0];
 pub const OPT_IGNORE_Z: [[f64; 3]; 3] = [[2.0, 0.0, 0.0], [0.0, 9.0, 0.0], [0.0, 0.0, 1.0]];
 /// See [`OPT_IGNORE_Z`].
 pub const OPT_IGNORE_Y: [i64; 3] = [0, -100, 2];
+/// Exercise 5: a learning rate under the `mean` reduction and a batch size.
+pub const OPT_LR: f64 = 0.1;
+/// See [`OPT_LR`].
+pub const OPT_BATCH: usize = 32;
 
 // Why cross-entropy and not another loss.
 
@@ -164,6 +172,11 @@ pub struct Answers {
     pub bg_nll: f64,
     /// See [`Answers::bg_joint`].
     pub bg_mean: f64,
+    /// Mean loss over the response tokens only (the prompt ignored) and over all tokens
+    /// (exercise 5).
+    pub bg_response: f64,
+    /// See [`Answers::bg_response`].
+    pub bg_all: f64,
     /// [`BG_CE`] in bits per token, and the perplexity (exercise 4).
     pub bg_bits: f64,
     /// See [`Answers::bg_bits`].
@@ -343,6 +356,11 @@ pub struct Answers {
     pub opt_ignore_losses: Vec<f64>,
     /// See [`Answers::opt_ignore_losses`].
     pub opt_ignore_mean: f64,
+    /// Exercise 5: the ratio of the `sum` gradient to the `mean` gradient on a batch of
+    /// [`OPT_BATCH`] samples, and the learning rate under `sum` that takes the same step.
+    pub opt_grad_ratio: f64,
+    /// See [`Answers::opt_grad_ratio`].
+    pub opt_sum_lr: f64,
 }
 
 fn row(xs: &[f64]) -> DMatrix<f64> {
@@ -383,6 +401,30 @@ pub fn answers() -> Result<Answers> {
     // Background.
     let bg_ce = -log_likelihood(&BG_PROBS)? / BG_PROBS.len() as f64;
     let bg_nll = -log_likelihood(&BG_CHAIN)?;
+
+    // Instruction tuning: one row per token, logits (log q, log(1 − q)) so that the observed
+    // token (class 0) has probability q; prompt tokens carry PyTorch's ignore_index.
+    let tokens: Vec<f64> = BG_PROMPT.iter().chain(&BG_RESPONSE).copied().collect();
+    let token_rows = DMatrix::from_fn(tokens.len(), 2, |i, k| {
+        if k == 0 {
+            tokens[i].ln()
+        } else {
+            (1.0 - tokens[i]).ln()
+        }
+    });
+    let masked: Vec<i64> = (0..tokens.len())
+        .map(|i| if i < BG_PROMPT.len() { -100 } else { 0 })
+        .collect();
+    let bg_response = scalar(&cross_entropy(
+        &token_rows,
+        Target::Indices(&masked),
+        &CrossEntropyOptions::default(),
+    )?)?;
+    let bg_all = scalar(&cross_entropy(
+        &token_rows,
+        Target::Indices(&vec![0; tokens.len()]),
+        &CrossEntropyOptions::default(),
+    )?)?;
 
     // Information theory.
     let uniform = dist(&[1.0 / INFO_UNIFORM_C as f64; INFO_UNIFORM_C]);
@@ -674,6 +716,23 @@ pub fn answers() -> Result<Answers> {
     let why_linear_p = linear(&WHY_P);
     let why_linear_top = linear(&[1.0, 0.0, 0.0]);
 
+    // Sum versus mean: a fixed batch of logits (a smooth pattern, no randomness) and labels.
+    let batch = DMatrix::from_fn(OPT_BATCH, 3, |i, k| {
+        ((i * 7 + k * 3) % 5) as f64 * 0.5 - 1.0
+    });
+    let batch_y: Vec<i64> = (0..OPT_BATCH).map(|i| (i % 3) as i64).collect();
+    let (_, g_sum) = cross_entropy_with_grad(
+        &batch,
+        Target::Indices(&batch_y),
+        &CrossEntropyOptions::default().reduction(Reduction::Sum),
+    )?;
+    let (_, g_mean) = cross_entropy_with_grad(
+        &batch,
+        Target::Indices(&batch_y),
+        &CrossEntropyOptions::default(),
+    )?;
+    let opt_grad_ratio = g_sum.norm() / g_mean.norm();
+
     let iz = DMatrix::from_fn(3, 3, |i, k| OPT_IGNORE_Z[i][k]);
     let per_i = cross_entropy(
         &iz,
@@ -696,6 +755,8 @@ pub fn answers() -> Result<Answers> {
         bg_joint: BG_CHAIN.iter().product(),
         bg_nll,
         bg_mean: bg_nll / BG_CHAIN.len() as f64,
+        bg_response,
+        bg_all,
         bg_bits: BG_CE / 2f64.ln(),
         bg_ce_ppl: BG_CE.exp(),
         info_h_nats,
@@ -774,6 +835,8 @@ pub fn answers() -> Result<Answers> {
         opt_smooth_grad,
         opt_ignore_losses,
         opt_ignore_mean,
+        opt_grad_ratio,
+        opt_sum_lr: OPT_LR / opt_grad_ratio,
         why_q0: why_q[0],
         why_ce_grad: why_g[(0, 0)],
         why_brier_grad,
@@ -984,6 +1047,10 @@ fn values() -> Result<String> {
     o.put("bg_nll", num(a.bg_nll));
     o.put("bg_mean", num(a.bg_mean));
     o.put("bg_bits", num(a.bg_bits));
+    o.put("bg_prompt", input(&BG_PROMPT));
+    o.put("bg_response_probs", input(&BG_RESPONSE));
+    o.put("bg_response", num(a.bg_response));
+    o.put("bg_all", num(a.bg_all));
     o.put("bg_ce_ppl", num(a.bg_ce_ppl));
     o.put("why_u", prose_number(&trimmed(WHY_U)));
     o.put("why_p", input(&WHY_P));
@@ -1002,6 +1069,10 @@ fn values() -> Result<String> {
     o.put("why_linear_top", num(a.why_linear_top));
     o.put("opt_ignore_losses", tup(&a.opt_ignore_losses));
     o.put("opt_ignore_mean", num(a.opt_ignore_mean));
+    o.put("opt_lr", trimmed(OPT_LR));
+    o.put("opt_batch", OPT_BATCH);
+    o.put("opt_grad_ratio", trimmed(a.opt_grad_ratio));
+    o.put("opt_sum_lr", num(a.opt_sum_lr));
     Ok(o.0)
 }
 
