@@ -194,6 +194,44 @@ fn label_shift() -> Result<(), ce_mle::Error> {
     Ok(())
 }
 
+fn temperature() -> Result<(), ce_mle::Error> {
+    let (mut model, train, val) = overfit_setup()?;
+    let mut sgd = Sgd::new(0.1)?;
+    fit(&mut model, &train, Some(&val), &mut sgd, 200, None)?;
+    // ANCHOR: temperature
+    // en: Temperature: divide the logits by T, i.e. W and b by T. Choose T
+    //     by maximum likelihood on the validation set, T from 0.5 to 10.
+    // zh: 温度：把 logits 除以 T，即把 W 和 b 除以 T。在验证集上用极大
+    //     似然选 T，T 从 0.5 到 10。
+    let scaled = |t: f64| -> Result<SoftmaxClassifier, ce_mle::Error> {
+        let w = &model.linear.weight / t;
+        let b = &model.linear.bias / t;
+        Ok(SoftmaxClassifier::new(Linear::from_parameters(w, b)?))
+    };
+    let mut best = (1.0, model.mean_loss(&val)?);
+    for i in 50..=1000 {
+        let t = f64::from(i) / 100.0;
+        let ce = scaled(t)?.mean_loss(&val)?;
+        if ce < best.1 {
+            best = (t, ce);
+        }
+    }
+    let (t, ce_t) = best;
+    let cooled = scaled(t)?;
+    // en: The overfitted model is overconfident: the best T is above 1,
+    //     it lowers the validation loss and the calibration error, and
+    //     leaves every predicted class, hence the accuracy, unchanged.
+    // zh: 过拟合的模型过于自信：最好的 T 大于 1，它降低了验证损失和
+    //     校准误差，而每个预测类别不变，准确率因此也不变。
+    assert!(t > 2.0 && ce_t < model.mean_loss(&val)? - 0.2);
+    let ece = |m: &SoftmaxClassifier| m.calibration_error(&val, 10);
+    assert!(ece(&cooled)? < 0.5 * ece(&model)?);
+    let acc = |m: &SoftmaxClassifier| m.accuracy(&val.x, &val.y);
+    assert_eq!(acc(&cooled)?, acc(&model)?);
+    // ANCHOR_END: temperature
+    Ok(())
+}
+
 fn main() -> Result<(), ce_mle::Error> {
     assert_eq!(ce_mle_book::chapters::tradeoffs::OVERFIT_EPOCHS, 200);
     assert_eq!(ce_mle_book::chapters::tradeoffs::OVERFIT_LR, 0.1);
@@ -212,6 +250,7 @@ fn main() -> Result<(), ce_mle::Error> {
         assert_eq!(ls::LABEL_SHIFT_TEST, [500, 500, 500]);
     }
     label_shift()?;
+    temperature()?;
     println!("every claim of the chapter checked");
     Ok(())
 }
