@@ -231,7 +231,11 @@ fn coin_figure(lang: &str, log: bool) -> Result<String> {
         (true, false) => ("似然 L(θ)", "L(θ)", "L(θ)"),
         (true, true) => ("对数似然 ℓ(θ)", "ℓ(θ)（奈特）", "ℓ(θ)"),
     };
-    let x_label = if zh { "正面概率 θ" } else { "probability of heads θ" };
+    let x_label = if zh {
+        "正面概率 θ"
+    } else {
+        "probability of heads θ"
+    };
     let mle_name = if zh {
         format!("极大似然估计 θ̂ = {}", trimmed(mle))
     } else {
