@@ -519,6 +519,26 @@ fn why_cross_entropy(a: &Answers) {
     assert!(a.why_linear_top < a.why_linear_p);
     // ANCHOR_END: why
     assert_eq!((p, q), (ex::WHY_P, ex::WHY_Q));
+
+    // en: Exercise 4: the log score sees only q₀; the Brier score sees the
+    //     whole vector.
+    // zh: 习题 4：对数评分只看 q₀；布里尔分数看整个向量。
+    let q2 = [0.6, 0.2, 0.2];
+    assert_eq!(q2, ex::WHY_Q2);
+    let e0 = [1.0, 0.0, 0.0];
+    let dist = |v: &[f64]| -> f64 { v.iter().zip(&e0).map(|(a, b)| (a - b) * (a - b)).sum() };
+    assert!(all_close(&a.why_log, &[-(0.6f64).ln(), -(0.6f64).ln()]));
+    assert!(all_close(&a.why_brier, &[dist(&q), dist(&q2)]));
+    assert!(a.why_brier[0] != a.why_brier[1]);
+    // en: Exercise 5: both predictions are right (argmax 0), with
+    //     different losses.
+    // zh: 习题 5：两个预测都判对了（argmax 为 0），损失却不同。
+    let (sure, unsure) = (ex::WHY_SURE, ex::WHY_UNSURE);
+    assert_eq!((sure, unsure), ([0.4, 0.35, 0.25], [0.34, 0.33, 0.33]));
+    let argmax0 = |v: &[f64]| v.iter().all(|&x| x <= v[0]);
+    assert!(argmax0(&sure) && argmax0(&unsure));
+    let ce = [-(0.4f64).ln(), -(0.34f64).ln()];
+    assert!(all_close(&a.why_sure_ce, &ce));
 }
 
 fn main() -> Result<(), ce_mle_book::Error> {

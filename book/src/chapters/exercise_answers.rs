@@ -158,6 +158,12 @@ pub const WHY_U: f64 = -5.0;
 pub const WHY_P: [f64; 3] = [0.5, 0.3, 0.2];
 /// See [`WHY_P`].
 pub const WHY_Q: [f64; 3] = [0.6, 0.3, 0.1];
+/// Exercise 4: a second prediction with the same probability for class 0 as [`WHY_Q`].
+pub const WHY_Q2: [f64; 3] = [0.6, 0.2, 0.2];
+/// Exercise 5: two predictions that are both right about class 0.
+pub const WHY_SURE: [f64; 3] = [0.4, 0.35, 0.25];
+/// See [`WHY_SURE`].
+pub const WHY_UNSURE: [f64; 3] = [0.34, 0.33, 0.33];
 
 /// Every result the answers page quotes, computed with the crate.
 #[derive(Clone, Debug)]
@@ -352,6 +358,12 @@ pub struct Answers {
     pub why_linear_p: f64,
     /// See [`Answers::why_linear_p`].
     pub why_linear_top: f64,
+    /// Exercise 4: log and Brier scores of [`WHY_Q`] and [`WHY_Q2`] for class 0.
+    pub why_log: Vec<f64>,
+    /// See [`Answers::why_log`].
+    pub why_brier: Vec<f64>,
+    /// Exercise 5: the CE of [`WHY_SURE`] and [`WHY_UNSURE`] for class 0.
+    pub why_sure_ce: Vec<f64>,
     /// Exercise 4: per-sample losses (the ignored one 0) and the mean.
     pub opt_ignore_losses: Vec<f64>,
     /// See [`Answers::opt_ignore_losses`].
@@ -715,6 +727,13 @@ pub fn answers() -> Result<Answers> {
     let linear = |q: &[f64]| -> f64 { -WHY_P.iter().zip(q).map(|(p, q)| p * q).sum::<f64>() };
     let why_linear_p = linear(&WHY_P);
     let why_linear_top = linear(&[1.0, 0.0, 0.0]);
+    let log_score = |q: &[f64]| -> Result<f64> {
+        let z: Vec<f64> = q.iter().map(|v| v.ln()).collect();
+        scalar(&cross_entropy(&row(&z), Target::Indices(&[0]), &opts)?)
+    };
+    let why_log = vec![log_score(&WHY_Q)?, log_score(&WHY_Q2)?];
+    let why_brier = vec![brier(&WHY_Q, 0)?, brier(&WHY_Q2, 0)?];
+    let why_sure_ce = vec![log_score(&WHY_SURE)?, log_score(&WHY_UNSURE)?];
 
     // Sum versus mean: a fixed batch of logits (a smooth pattern, no randomness) and labels.
     let batch = DMatrix::from_fn(OPT_BATCH, 3, |i, k| {
@@ -845,6 +864,9 @@ pub fn answers() -> Result<Answers> {
         why_dist,
         why_linear_p,
         why_linear_top,
+        why_log,
+        why_brier,
+        why_sure_ce,
     })
 }
 
@@ -1067,6 +1089,15 @@ fn values() -> Result<String> {
     o.put("why_dist", num(a.why_dist));
     o.put("why_linear_p", num(a.why_linear_p));
     o.put("why_linear_top", num(a.why_linear_top));
+    o.put("why_q2", input(&WHY_Q2));
+    o.put("why_sure", input(&WHY_SURE));
+    o.put("why_unsure", input(&WHY_UNSURE));
+    o.put("why_log1", num(a.why_log[0]));
+    o.put("why_log2", num(a.why_log[1]));
+    o.put("why_brier1", num(a.why_brier[0]));
+    o.put("why_brier2", num(a.why_brier[1]));
+    o.put("why_sure_ce", num(a.why_sure_ce[0]));
+    o.put("why_unsure_ce", num(a.why_sure_ce[1]));
     o.put("opt_ignore_losses", tup(&a.opt_ignore_losses));
     o.put("opt_ignore_mean", num(a.opt_ignore_mean));
     o.put("opt_lr", trimmed(OPT_LR));
