@@ -18,6 +18,7 @@
         shift: "平移 s（加到每个 logit 上）",
         temp: "温度 T",
         observed: "观测类别 y",
+        classes: "类别数 C",
         cls: "类别",
         prob: "概率 q = softmax((z + s) / T)",
         grad: "梯度 ∂CE/∂z = (q − y) / T",
@@ -38,6 +39,7 @@
         shift: "shift s (added to every logit)",
         temp: "temperature T",
         observed: "observed class y",
+        classes: "classes C",
         cls: "class",
         prob: "probability q = softmax((z + s) / T)",
         grad: "gradient ∂CE/∂z = (q − y) / T",
@@ -211,6 +213,28 @@
     };
   }
 
+  // A row of radio buttons labelled `label`, one per value in `values`.
+  function picker(parent, label, values, chosen, onPick) {
+    var row = el("div", "ce-row");
+    row.appendChild(el("span", "", label));
+    var name = "ce-r-" + Math.random().toString(36).slice(2);
+    values.forEach(function (v) {
+      var lab = el("label");
+      var r = el("input");
+      r.type = "radio";
+      r.name = name;
+      r.value = v;
+      r.checked = v === chosen;
+      r.addEventListener("change", function (e) {
+        onPick(+e.target.value);
+      });
+      lab.appendChild(r);
+      lab.appendChild(document.createTextNode(" " + v));
+      row.appendChild(lab);
+    });
+    parent.appendChild(row);
+  }
+
   function classPicker(parent, C, y, onPick) {
     var row = el("div", "ce-row");
     row.appendChild(el("span", "", T.observed));
@@ -232,14 +256,20 @@
     parent.appendChild(row);
   }
 
-  function softmaxWidget(root) {
-    var z = parseList(root.getAttribute("data-logits"));
-    var y = +(root.getAttribute("data-class") || 0);
-    var s = 0;
-    var temp = 1;
+  // state (optional): the logits, class, shift and temperature to start from, when the
+  // reader changes the number of classes and the widget is drawn again.
+  function softmaxWidget(root, state) {
+    var z = state ? state.z : parseList(root.getAttribute("data-logits"));
+    var y = state ? state.y : +(root.getAttribute("data-class") || 0);
+    var s = state ? state.s : 0;
+    var temp = state ? state.temp : 1;
     var C = z.length;
     root.textContent = "";
     var rows = [];
+    picker(root, T.classes, [3, 4], C, function (c) {
+      var next = c > z.length ? z.concat([0]) : z.slice(0, c);
+      softmaxWidget(root, { z: next, y: y < c ? y : 0, s: s, temp: temp });
+    });
     for (var k = 0; k < C; k++) {
       (function (k) {
         slider(root, T.logit + " z" + sub(k), -8, 8, 0.1, z[k], function (v) {
@@ -248,11 +278,11 @@
         });
       })(k);
     }
-    slider(root, T.shift, -5, 5, 0.1, 0, function (v) {
+    slider(root, T.shift, -5, 5, 0.1, s, function (v) {
       s = v;
       update();
     });
-    slider(root, T.temp, 0.25, 4, 0.05, 1, function (v) {
+    slider(root, T.temp, 0.25, 4, 0.05, temp, function (v) {
       temp = v;
       update();
     });
