@@ -26,6 +26,7 @@ pub mod options;
 pub mod sentiment;
 pub mod softmax;
 pub mod strategies;
+pub mod strategies_synonyms;
 pub mod tradeoffs;
 pub mod tradeoffs_label_shift;
 pub mod training;
@@ -64,6 +65,7 @@ pub const ALL: &[Outputs] = &[
     tradeoffs::OUTPUTS,
     tradeoffs_label_shift::OUTPUTS,
     strategies::OUTPUTS,
+    strategies_synonyms::OUTPUTS,
     training::OUTPUTS,
     exercise_answers::OUTPUTS,
     glossary::OUTPUTS,
