@@ -194,7 +194,86 @@ fn unseen(mle: &Bigram, t: &Training) -> Result<()> {
     Ok(())
 }
 
-fn main() -> Result<()> {
+fn heldout() -> std::result::Result<(), Box<dyn std::error::Error>> {
+    use ce_mle_book::chapters::bigram_heldout::{
+        counts_of, l2_logits, shakespeare_split,
+    };
+    // ANCHOR: heldout
+    // en: Tiny Shakespeare, cut as nanoGPT cuts it: the first 90% to
+    //     count, the last 10% to test.
+    // zh: Tiny Shakespeare，按 nanoGPT 的方式切分：前 90% 用来计数，
+    //     后 10% 用来测试。
+    let split = shakespeare_split()?;
+    let train = counts_of(&split, split.train())?;
+    let val = counts_of(&split, split.val())?;
+    let v = split.vocab_size();
+    let pairs = || (0..v).flat_map(|a| (0..v).map(move |b| (a, b)));
+    let n = |c: &BigramCounts, a, b| c.count(a, b).unwrap_or(0);
+    // en: 187 validation bigrams never occur in the training text: the
+    //     counting MLE gives them probability 0, so its CE is infinite.
+    // zh: 验证文本中有 187 个二元组在训练文本里从未出现：计数 MLE
+    //     给它们的概率是 0，所以它的交叉熵是无穷大。
+    let unseen: u64 = pairs()
+        .filter(|&(a, b)| n(&train, a, b) == 0)
+        .map(|(a, b)| n(&val, a, b))
+        .sum();
+    assert_eq!(unseen, 187);
+    let mle = Bigram::counting(&train);
+    assert!(mle.cross_entropy_counts(&train)?.is_finite());
+    assert_eq!(mle.cross_entropy_counts(&val)?, f64::INFINITY);
+    // en: Add-one (MAP under a Dirichlet prior): P(b | a) = (n(a, b) + 1)
+    //     / (n(a) + V), i.e. the softmax of the logits ln(n(a, b) + 1).
+    // zh: 加一平滑（狄利克雷先验下的 MAP）：P(b | a) = (n(a, b) + 1)
+    //     / (n(a) + V)，即 logits ln(n(a, b) + 1) 的 softmax。
+    let add_one =
+        DMatrix::from_fn(v, v, |a, b| ((n(&train, a, b) + 1) as f64).ln());
+    let add_one = Bigram::from_logits(split.vocab().clone(), &add_one)?;
+    let ce_add_one = add_one.cross_entropy_counts(&val)?;
+    assert!(ce_add_one < (v as f64).ln());
+    // en: L2 on the logits (MAP under a Gaussian prior): minimise
+    //     CE_train(Z) + λ‖Z‖² with λ = 10⁻⁷.
+    // zh: 对 logits 加 L2（高斯先验下的 MAP）：最小化
+    //     CE_train(Z) + λ‖Z‖²，λ = 10⁻⁷。
+    let lambda = 1e-7;
+    let z = l2_logits(&train, lambda)?;
+    let l2 = Bigram::from_logits(split.vocab().clone(), &z)?;
+    let ce_l2 = l2.cross_entropy_counts(&val)?;
+    // en: Both are finite on the validation text, within 0.01 nats of
+    //     each other, and pay a little on the training text.
+    // zh: 两者在验证文本上都有限，彼此相差不到 0.01 奈特，并在训练
+    //     文本上付出一点代价。
+    assert!(ce_l2.is_finite() && (ce_l2 - ce_add_one).abs() < 0.01);
+    let ce_mle_train = mle.cross_entropy_counts(&train)?;
+    assert!(l2.cross_entropy_counts(&train)? > ce_mle_train);
+    // ANCHOR_END: heldout
+
+    // en: The L2 model is the minimiser: the objective's finite
+    //     differences vanish, also at an unseen pair, whose logit the
+    //     prior holds below 0 (finite, not −∞).
+    // zh: L2 模型确是最小点：目标函数的有限差分为零，在未见过的
+    //     二元组处也一样；先验把它的 logit 压在 0 以下（有限，而非 −∞）。
+    let objective = |z: &DMatrix<f64>| -> ce_mle::Result<f64> {
+        let model = Bigram::from_logits(split.vocab().clone(), z)?;
+        Ok(model.cross_entropy_counts(&train)? + lambda * z.norm_squared())
+    };
+    let unseen_pair = pairs()
+        .find(|&(a, b)| {
+            n(&train, a, b) == 0 && train.context_count(a) > Some(0)
+        })
+        .expect("an unseen pair");
+    assert!(z[unseen_pair] < 0.0);
+    for (a, b) in [(0, 1), (1, 0), unseen_pair] {
+        let h = 1e-4;
+        let (mut up, mut down) = (z.clone(), z.clone());
+        up[(a, b)] += h;
+        down[(a, b)] -= h;
+        let slope = (objective(&up)? - objective(&down)?) / (2.0 * h);
+        assert!(slope.abs() < 1e-7, "{slope}");
+    }
+    Ok(())
+}
+
+fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
     assert_eq!(TOL, ce_mle_book::chapters::LISTING_TOLERANCE);
     assert_eq!(TEXT, ce_mle_book::chapters::bigram::BIGRAM_TEXT);
     let counts = counts()?;
@@ -202,6 +281,7 @@ fn main() -> Result<()> {
     let t = trained(&counts, &mle, ce)?;
     perplexity(&counts, &mle, ce)?;
     unseen(&mle, &t)?;
+    heldout()?;
     assert_eq!(ce_mle_book::chapters::bigram::BIGRAM_UNSEEN_TEXT, "CE=熵");
     println!("every claim of the chapter checked");
     Ok(())

@@ -77,6 +77,25 @@ fn shift() -> Result<(), ce_mle::Error> {
     // zh: 不平移时，概率是校准的：期望校准误差 < 2%。
     assert!(model.calibration_error(&test, 10)? < 0.02);
     // ANCHOR_END: shift
+    // en: Reliability diagram: in each of 10 bins of the top-class
+    //     probability that holds at least 100 test samples, the accuracy
+    //     is within 0.05 of the mean probability.
+    // zh: 可靠性图：在最高类别概率的 10 个分箱中，凡含至少 100 个测试
+    //     样本的分箱，其准确率与平均概率相差不到 0.05。
+    let q = model.predict_proba(&test.x)?;
+    let mut bins = [(0.0, 0.0, 0); 10];
+    for (i, row) in q.row_iter().enumerate() {
+        let k = row.transpose().argmax().0;
+        let b = ((row[k] * 10.0) as usize).min(9);
+        bins[b].0 += row[k];
+        bins[b].1 += f64::from(k as i64 == test.y[i]);
+        bins[b].2 += 1;
+    }
+    let full: Vec<_> = bins.iter().filter(|b| b.2 >= 100).collect();
+    assert!(full.len() >= 3);
+    for (p, hits, n) in full {
+        assert!((hits / *n as f64 - p / *n as f64).abs() < 0.05);
+    }
     // en: Faster than linearly: each step of δ
     //     adds more loss than the one before.
     // zh: 比线性更快：δ 每多走一步，增加的损失都比上一步多。
@@ -162,6 +181,93 @@ fn strengths() -> Result<(), ce_mle::Error> {
     Ok(())
 }
 
+fn label_shift() -> Result<(), ce_mle::Error> {
+    use ce_mle::loss::{CrossEntropyOptions, Target};
+    use ce_mle::optim::{Adam, Optimizer};
+    use ce_mle_book::chapters::tradeoffs_label_shift::label_shift_data;
+    let (train, test) = label_shift_data().expect("the chapter's data");
+    // ANCHOR: label_shift
+    // en: Training classes in proportions 0.7 / 0.2 / 0.1, test classes
+    //     uniform; p(x | y) unchanged. Importance weights π_test / π_train:
+    // zh: 训练集中各类比例为 0.7 / 0.2 / 0.1，测试集中均匀；p(x | y)
+    //     不变。重要性权重 π_test / π_train：
+    let w = DVector::from_fn(3, |c, _| (1.0 / 3.0) / [0.7, 0.2, 0.1][c]);
+    let fit = |opts: &CrossEntropyOptions| -> Result<_, ce_mle::Error> {
+        let mut r = rng(14);
+        let mut model = SoftmaxClassifier::new(Linear::new(2, 3, &mut r)?);
+        let mut adam = Adam::new(0.05)?;
+        for _ in 0..300 {
+            let t = Target::Indices(&train.y);
+            let (_, g) = model.loss_and_grad(&train.x, t, opts)?;
+            let grads = [g.weight.as_slice(), g.bias.as_slice()];
+            adam.step(&mut model.linear.parameters_mut(), &grads)?;
+        }
+        Ok(model)
+    };
+    let plain = fit(&CrossEntropyOptions::default())?;
+    // en: Fix 1: a weighted likelihood (PyTorch's class `weight`).
+    // zh: 修正一：加权似然（PyTorch 的类别权重 `weight`）。
+    let weighted = fit(&CrossEntropyOptions::default().weight(w.clone()))?;
+    // en: Fix 2: Bayes' rule on the plain model, log w added to the logits.
+    // zh: 修正二：对普通模型用贝叶斯公式，把 log w 加到 logits 上。
+    let z = plain.logits(&test.x)?;
+    let z = DMatrix::from_fn(z.nrows(), 3, |i, c| z[(i, c)] + w[c].ln());
+    let ce = |z: &DMatrix<f64>| -> Result<f64, ce_mle::Error> {
+        let t = Target::Indices(&test.y);
+        let opts = CrossEntropyOptions::default();
+        Ok(ce_mle::loss::cross_entropy(z, t, &opts)?
+            .scalar()
+            .expect("mean"))
+    };
+    let ce_plain = ce(&plain.logits(&test.x)?)?;
+    let ce_weighted = ce(&weighted.logits(&test.x)?)?;
+    let ce_corrected = ce(&z)?;
+    // en: Both fixes lower the test loss, and land close to each other.
+    // zh: 两种修正都降低了测试损失，而且结果彼此接近。
+    assert!(ce_weighted < ce_plain - 0.03 && ce_corrected < ce_plain - 0.03);
+    assert!((ce_weighted - ce_corrected).abs() < 0.01);
+    // ANCHOR_END: label_shift
+    Ok(())
+}
+
+fn temperature() -> Result<(), ce_mle::Error> {
+    let (mut model, train, val) = overfit_setup()?;
+    let mut sgd = Sgd::new(0.1)?;
+    fit(&mut model, &train, Some(&val), &mut sgd, 200, None)?;
+    // ANCHOR: temperature
+    // en: Temperature: divide the logits by T, i.e. W and b by T. Choose T
+    //     by maximum likelihood on the validation set, T from 0.5 to 10.
+    // zh: 温度：把 logits 除以 T，即把 W 和 b 除以 T。在验证集上用极大
+    //     似然选 T，T 从 0.5 到 10。
+    let scaled = |t: f64| -> Result<SoftmaxClassifier, ce_mle::Error> {
+        let w = &model.linear.weight / t;
+        let b = &model.linear.bias / t;
+        Ok(SoftmaxClassifier::new(Linear::from_parameters(w, b)?))
+    };
+    let mut best = (1.0, model.mean_loss(&val)?);
+    for i in 50..=1000 {
+        let t = f64::from(i) / 100.0;
+        let ce = scaled(t)?.mean_loss(&val)?;
+        if ce < best.1 {
+            best = (t, ce);
+        }
+    }
+    let (t, ce_t) = best;
+    let cooled = scaled(t)?;
+    // en: The overfitted model is overconfident: the best T is above 1,
+    //     it lowers the validation loss and the calibration error, and
+    //     leaves every predicted class, hence the accuracy, unchanged.
+    // zh: 过拟合的模型过于自信：最好的 T 大于 1，它降低了验证损失和
+    //     校准误差，而每个预测类别不变，准确率因此也不变。
+    assert!(t > 2.0 && ce_t < model.mean_loss(&val)? - 0.2);
+    let ece = |m: &SoftmaxClassifier| m.calibration_error(&val, 10);
+    assert!(ece(&cooled)? < 0.5 * ece(&model)?);
+    let acc = |m: &SoftmaxClassifier| m.accuracy(&val.x, &val.y);
+    assert_eq!(acc(&cooled)?, acc(&model)?);
+    // ANCHOR_END: temperature
+    Ok(())
+}
+
 fn main() -> Result<(), ce_mle::Error> {
     assert_eq!(ce_mle_book::chapters::tradeoffs::OVERFIT_EPOCHS, 200);
     assert_eq!(ce_mle_book::chapters::tradeoffs::OVERFIT_LR, 0.1);
@@ -172,6 +278,15 @@ fn main() -> Result<(), ce_mle::Error> {
     overfitting()?;
     shift()?;
     strengths()?;
+    {
+        use ce_mle_book::chapters::tradeoffs_label_shift as ls;
+        assert_eq!((ls::LABEL_SHIFT_SEED, ls::LABEL_SHIFT_EPOCHS), (13, 300));
+        assert_eq!(ls::LABEL_SHIFT_LR, 0.05);
+        assert_eq!(ls::LABEL_SHIFT_TRAIN, [420, 120, 60]);
+        assert_eq!(ls::LABEL_SHIFT_TEST, [500, 500, 500]);
+    }
+    label_shift()?;
+    temperature()?;
     println!("every claim of the chapter checked");
     Ok(())
 }

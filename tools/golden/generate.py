@@ -676,6 +676,7 @@ def params_of(model):
 def training_fixture():
     torch.set_default_dtype(torch.float64)
     try:
+        # ANCHOR: article
         torch.manual_seed(TRAINING_SEED)
         # The article's program: data first, then the model.
         x = torch.randn(N_SAMPLES, IN_FEATURES)
@@ -698,7 +699,8 @@ def training_fixture():
                 optimizer.step()
                 losses.append(loss.item())
                 if (epoch + 1) % 10 == 0:
-                    printed.append(f"Epoch [{epoch+1}/{num_epochs}], Loss: {loss.item():.4f}")
+                    printed.append(f"Epoch [{epoch+1}/{num_epochs}], "
+                                   f"Loss: {loss.item():.4f}")
                 if epoch + 1 in SNAPSHOTS:
                     snaps[str(epoch + 1)] = params_of(model)
             run = dict(spec)
@@ -706,6 +708,7 @@ def training_fixture():
             run["printed"] = printed
             run["params"] = snaps
             runs.append(run)
+        # ANCHOR_END: article
     finally:
         torch.set_default_dtype(torch.float32)
     out = header()

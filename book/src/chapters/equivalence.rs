@@ -185,14 +185,191 @@ fn equivalence_values() -> Result<String> {
     Ok(a.0)
 }
 
+fn xml_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// A box of the lanes diagram: `(x, y, width, lines)`, 54 pixels high.
+fn lane_box(svg: &mut String, (x, y, w): (f64, f64, f64), color: &str, lines: &[String]) {
+    let _ = writeln!(
+        svg,
+        r#"<rect x="{x}" y="{y}" width="{w}" height="54" rx="8" fill="none" stroke="{color}" stroke-width="2"/>"#
+    );
+    let top = y + 27.0 - 9.0 * (lines.len() as f64 - 1.0);
+    for (i, l) in lines.iter().enumerate() {
+        let _ = writeln!(
+            svg,
+            r#"<text x="{}" y="{}" font-size="14" text-anchor="middle" dominant-baseline="middle">{}</text>"#,
+            x + w / 2.0,
+            top + 18.0 * i as f64,
+            xml_escape(l)
+        );
+    }
+}
+
+/// An arrow from `(x1, y1)` to `(x2, y2)`.
+fn arrow(svg: &mut String, (x1, y1): (f64, f64), (x2, y2): (f64, f64), color: &str) {
+    let (dx, dy) = (x2 - x1, y2 - y1);
+    let len = dx.hypot(dy);
+    let (ux, uy) = (dx / len, dy / len);
+    let (bx, by) = (x2 - 10.0 * ux, y2 - 10.0 * uy);
+    let _ = writeln!(
+        svg,
+        r#"<line x1="{x1:.1}" y1="{y1:.1}" x2="{bx:.1}" y2="{by:.1}" stroke="{color}" stroke-width="2"/>"#
+    );
+    let _ = writeln!(
+        svg,
+        r#"<polygon points="{x2:.1},{y2:.1} {:.1},{:.1} {:.1},{:.1}" fill="{color}"/>"#,
+        bx - 5.0 * uy,
+        by + 5.0 * ux,
+        bx + 5.0 * uy,
+        by - 5.0 * ux
+    );
+}
+
+/// The two-lane diagram of the worked example: the likelihood lane (probabilities of the
+/// observed labels → product → −log) and the cross-entropy lane (one-hot targets → a
+/// cross-entropy per sample → sum), landing on the same number. Every number is computed
+/// here: the product directly, the cross-entropies by [`cross_entropy`]; the function fails
+/// if the two lanes disagree by more than [`super::LISTING_TOLERANCE`].
+fn lanes_figure(lang: &str) -> Result<String> {
+    super::check_lang(lang)?;
+    let zh = lang == "zh";
+    let observed: Vec<f64> = WORKED_PROBS
+        .iter()
+        .zip(&WORKED_LABELS)
+        .map(|(q, &y)| q[y])
+        .collect();
+    let likelihood: f64 = observed.iter().product();
+    let nll = -likelihood.ln();
+    let per = cross_entropy(
+        &logits_of(&WORKED_PROBS),
+        Target::Indices(&worked_targets()),
+        &CrossEntropyOptions::default().reduction(Reduction::None),
+    )?;
+    let per = per
+        .per_sample()
+        .ok_or_else(|| book_err("Reduction::None returned a scalar"))?
+        .clone();
+    let sum = per.sum();
+    if (sum - nll).abs() > super::LISTING_TOLERANCE {
+        return Err(book_err("the two lanes of the diagram disagree"));
+    }
+    let one_hot = |y: usize| {
+        let v: Vec<&str> = (0..3).map(|c| if c == y { "1" } else { "0" }).collect();
+        format!("({})", v.join(", "))
+    };
+    let t = |en: &str, z: &str| if zh { z.to_owned() } else { en.to_owned() };
+    let blue = "#0072B2";
+    let red = "#D55E00";
+    let (w, h) = (760.0, 300.0);
+    let mut svg = String::new();
+    let lang_attr = if zh { r#" xml:lang="zh-Hans""# } else { "" };
+    let _ = writeln!(
+        svg,
+        r#"<svg xmlns="http://www.w3.org/2000/svg"{lang_attr} width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif">"#
+    );
+    let _ = writeln!(
+        svg,
+        r#"<text x="10" y="24" font-size="15" fill="{blue}">{}</text>"#,
+        xml_escape(&t("likelihood lane", "似然这一路"))
+    );
+    let _ = writeln!(
+        svg,
+        r#"<text x="10" y="284" font-size="15" fill="{red}">{}</text>"#,
+        xml_escape(&t("cross-entropy lane", "交叉熵这一路"))
+    );
+    // Likelihood lane.
+    lane_box(
+        &mut svg,
+        (10.0, 36.0, 200.0),
+        blue,
+        &[
+            t("probabilities of the labels", "观测标签的概率"),
+            format!("{}, {}", observed[0], observed[1]),
+        ],
+    );
+    lane_box(
+        &mut svg,
+        (260.0, 36.0, 200.0),
+        blue,
+        &[t("multiply: L", "相乘：L"), format!("{likelihood}")],
+    );
+    lane_box(
+        &mut svg,
+        (510.0, 36.0, 130.0),
+        blue,
+        &[t("−log L", "−log L"), fixed6(nll)],
+    );
+    // Cross-entropy lane.
+    lane_box(
+        &mut svg,
+        (10.0, 210.0, 200.0),
+        red,
+        &[
+            t("one-hot targets", "独热编码目标"),
+            format!(
+                "{} {}",
+                one_hot(WORKED_LABELS[0]),
+                one_hot(WORKED_LABELS[1])
+            ),
+        ],
+    );
+    lane_box(
+        &mut svg,
+        (260.0, 210.0, 200.0),
+        red,
+        &[
+            t("cross-entropy per sample", "每个样本的交叉熵"),
+            format!("{}, {}", fixed6(per[0]), fixed6(per[1])),
+        ],
+    );
+    lane_box(
+        &mut svg,
+        (510.0, 210.0, 130.0),
+        red,
+        &[t("sum", "求和"), fixed6(sum)],
+    );
+    // The common result.
+    let _ = writeln!(
+        svg,
+        r##"<rect x="660" y="123" width="90" height="54" rx="8" fill="none" stroke="#000000" stroke-width="2.5"/>"##
+    );
+    let _ = writeln!(
+        svg,
+        r#"<text x="705" y="150" font-size="15" font-weight="bold" text-anchor="middle" dominant-baseline="middle">{}</text>"#,
+        fixed6(sum)
+    );
+    arrow(&mut svg, (210.0, 63.0), (260.0, 63.0), blue);
+    arrow(&mut svg, (460.0, 63.0), (510.0, 63.0), blue);
+    arrow(&mut svg, (640.0, 63.0), (690.0, 123.0), blue);
+    arrow(&mut svg, (210.0, 237.0), (260.0, 237.0), red);
+    arrow(&mut svg, (460.0, 237.0), (510.0, 237.0), red);
+    arrow(&mut svg, (640.0, 237.0), (690.0, 177.0), red);
+    svg.push_str("</svg>\n");
+    Ok(svg)
+}
+
 /// The files of this chapter under `book/generated/` (figures: under each book's
 /// `src/figures/`), in the order its `make` computes them.
 pub const OUTPUTS: Outputs = Outputs {
     chapter: "equivalence",
-    files: &["equivalence-worked.md", "equivalence-values.txt"],
+    files: &[
+        "equivalence-worked.md",
+        "equivalence-values.txt",
+        "equivalence-lanes.en.svg",
+        "equivalence-lanes.zh.svg",
+    ],
     make,
 };
 
 fn make() -> Result<Vec<String>> {
-    Ok(vec![equivalence_worked()?, equivalence_values()?])
+    Ok(vec![
+        equivalence_worked()?,
+        equivalence_values()?,
+        lanes_figure("en")?,
+        lanes_figure("zh")?,
+    ])
 }

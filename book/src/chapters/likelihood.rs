@@ -200,6 +200,54 @@ fn likelihood_gd(lang: &str) -> Result<String> {
     line_chart(&chart)
 }
 
+/// The coin's likelihood `L(θ)` (a product of [`COIN_FLIPS`]' probabilities) or, with `log`,
+/// its log-likelihood `ℓ(θ)` ([`log_likelihood`]), for θ on a grid of (0, 1), with the MLE marked
+/// by a vertical line.
+fn coin_figure(lang: &str, log: bool) -> Result<String> {
+    check_lang(lang)?;
+    let zh = lang == "zh";
+    let mut points = Vec::new();
+    let mut low: f64 = 0.0;
+    let mut high = f64::NEG_INFINITY;
+    for i in 1..100 {
+        let theta = f64::from(i) / 100.0;
+        let probs: Vec<f64> = COIN_FLIPS
+            .iter()
+            .map(|&h| if h { theta } else { 1.0 - theta })
+            .collect();
+        let y = if log {
+            log_likelihood(&probs)?
+        } else {
+            probs.iter().product()
+        };
+        low = low.min(y);
+        high = high.max(y);
+        points.push((theta, y));
+    }
+    let mle = bernoulli_mle(&COIN_FLIPS)?;
+    let (title, y_label, name) = match (zh, log) {
+        (false, false) => ("Likelihood L(θ)", "L(θ)", "L(θ)"),
+        (false, true) => ("Log-likelihood ℓ(θ)", "ℓ(θ) (nats)", "ℓ(θ)"),
+        (true, false) => ("似然 L(θ)", "L(θ)", "L(θ)"),
+        (true, true) => ("对数似然 ℓ(θ)", "ℓ(θ)（奈特）", "ℓ(θ)"),
+    };
+    let x_label = if zh {
+        "正面概率 θ"
+    } else {
+        "probability of heads θ"
+    };
+    let mle_name = if zh {
+        format!("极大似然估计 θ̂ = {}", trimmed(mle))
+    } else {
+        format!("MLE θ̂ = {}", trimmed(mle))
+    };
+    let chart = Chart::new(title, x_label, y_label)
+        .with_size(420, 340)
+        .with_series(name, points)
+        .with_series(&mle_name, vec![(mle, low), (mle, high)]);
+    line_chart(&chart)
+}
+
 /// The files of this chapter under `book/generated/` (figures: under each book's
 /// `src/figures/`), in the order its `make` computes them.
 pub const OUTPUTS: Outputs = Outputs {
@@ -208,6 +256,10 @@ pub const OUTPUTS: Outputs = Outputs {
         "likelihood-values.txt",
         "likelihood-gd.en.svg",
         "likelihood-gd.zh.svg",
+        "likelihood-coin.en.svg",
+        "likelihood-coin.zh.svg",
+        "likelihood-coin-log.en.svg",
+        "likelihood-coin-log.zh.svg",
     ],
     make,
 };
@@ -217,5 +269,9 @@ fn make() -> Result<Vec<String>> {
         likelihood_values()?,
         likelihood_gd("en")?,
         likelihood_gd("zh")?,
+        coin_figure("en", false)?,
+        coin_figure("zh", false)?,
+        coin_figure("en", true)?,
+        coin_figure("zh", true)?,
     ])
 }

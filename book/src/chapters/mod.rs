@@ -14,8 +14,10 @@ use crate::paths::LANGUAGES;
 pub mod answers;
 pub mod background;
 pub mod bigram;
+pub mod bigram_heldout;
 pub mod binary;
 pub mod equivalence;
+pub mod exercise_answers;
 pub mod glossary;
 pub mod information;
 pub mod likelihood;
@@ -25,8 +27,11 @@ pub mod performance;
 pub mod sentiment;
 pub mod softmax;
 pub mod strategies;
+pub mod strategies_synonyms;
 pub mod tradeoffs;
+pub mod tradeoffs_label_shift;
 pub mod training;
+pub mod why_cross_entropy;
 
 /// The generated files of one chapter and the function that computes them.
 ///
@@ -52,13 +57,18 @@ pub const ALL: &[Outputs] = &[
     equivalence::OUTPUTS,
     softmax::OUTPUTS,
     binary::OUTPUTS,
+    why_cross_entropy::OUTPUTS,
     options::OUTPUTS,
     bigram::OUTPUTS,
+    bigram_heldout::OUTPUTS,
     sentiment::OUTPUTS,
     answers::OUTPUTS,
     tradeoffs::OUTPUTS,
+    tradeoffs_label_shift::OUTPUTS,
     strategies::OUTPUTS,
+    strategies_synonyms::OUTPUTS,
     training::OUTPUTS,
+    exercise_answers::OUTPUTS,
     glossary::OUTPUTS,
     maintainers::OUTPUTS,
     performance::OUTPUTS,

@@ -249,6 +249,91 @@ pub fn token_dropout<R: Rng + ?Sized>(
     Ok((out, y))
 }
 
+/// The English synonym table of [`synonym_replace`]: common words of reviews and a synonym
+/// each, fixed before measuring (not chosen from the test reviews).
+pub const SYNONYMS_EN: [(&str, &str); 14] = [
+    ("love", "like"),
+    ("loved", "liked"),
+    ("great", "excellent"),
+    ("excellent", "great"),
+    ("good", "fine"),
+    ("wonderful", "great"),
+    ("bad", "poor"),
+    ("terrible", "awful"),
+    ("awful", "terrible"),
+    ("boring", "dull"),
+    ("hate", "dislike"),
+    ("film", "movie"),
+    ("movie", "film"),
+    ("really", "truly"),
+];
+
+/// The Chinese synonym table of [`synonym_replace`].
+pub const SYNONYMS_ZH: [(&str, &str); 10] = [
+    ("很好", "不错"),
+    ("很棒", "很好"),
+    ("喜欢", "爱"),
+    ("很差", "糟糕"),
+    ("糟糕", "很差"),
+    ("无聊", "乏味"),
+    ("讨厌", "厌恶"),
+    ("电影", "影片"),
+    ("难看", "不好看"),
+    ("满意", "满足"),
+];
+
+/// Synonym replacement, the seed article's augmentation ("I love apples" → "I like apples"):
+/// every word of [`SYNONYMS_EN`] (English, whole lower-cased words) or every substring of
+/// [`SYNONYMS_ZH`] (Chinese, longest match first) replaced by its synonym, in one left-to-right
+/// pass (a replacement is never replaced again). English words come back lower-cased, as the
+/// tokenizer reads them.
+#[must_use]
+pub fn synonym_replace(text: &str, lang: Lang) -> String {
+    let mut out = String::with_capacity(text.len());
+    match lang {
+        Lang::En => {
+            let mut word = String::new();
+            let flush = |word: &mut String, out: &mut String| {
+                let lower = word.to_lowercase();
+                match SYNONYMS_EN.iter().find(|(w, _)| *w == lower) {
+                    Some((_, s)) => out.push_str(s),
+                    None => out.push_str(word),
+                }
+                word.clear();
+            };
+            for c in text.chars() {
+                if c.is_alphabetic() {
+                    word.push(c);
+                } else {
+                    flush(&mut word, &mut out);
+                    out.push(c);
+                }
+            }
+            flush(&mut word, &mut out);
+        }
+        Lang::Zh => {
+            let mut rest = text;
+            while let Some(c) = rest.chars().next() {
+                let hit = SYNONYMS_ZH
+                    .iter()
+                    .filter(|(w, _)| rest.starts_with(w))
+                    .max_by_key(|(w, _)| w.len());
+                match hit {
+                    Some((w, s)) => {
+                        out.push_str(s);
+                        rest = &rest[w.len()..];
+                    }
+                    None => {
+                        out.push(c);
+                        rest = &rest[c.len_utf8()..];
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Settings of [`sentiment`].
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SentimentConfig {
@@ -264,6 +349,10 @@ pub struct SentimentConfig {
     pub l2: f64,
     /// Token-dropout augmentation: `(copies, p)`, or none.
     pub dropout: Option<(usize, f64)>,
+    /// Synonym-replacement augmentation ([`synonym_replace`]): one extra copy of every
+    /// training review that has a word in the synonym table, the vocabulary taken from the
+    /// originals and the copies.
+    pub synonyms: bool,
 }
 
 impl Default for SentimentConfig {
@@ -275,6 +364,7 @@ impl Default for SentimentConfig {
             lr: 0.05,
             l2: 0.0,
             dropout: None,
+            synonyms: false,
         }
     }
 }
@@ -438,11 +528,29 @@ pub fn sentiment(lang: Lang, config: &SentimentConfig) -> Result<SentimentReport
         }
         t
     };
-    let (train_docs, train_y, _) = part(false);
+    let (mut train_docs, mut train_y, _) = part(false);
     let (test_docs, test_y, test_texts) = part(true);
+    // Synonym copies join the training documents before the vocabulary is built (a synonym
+    // that only they contain gets a column), but not the training set the report scores.
+    let originals = train_docs.len();
+    if config.synonyms {
+        let rows: Vec<usize> = (0..docs.len()).filter(|&i| !is_test[i]).collect();
+        for i in rows {
+            let copy = synonym_replace(&docs[i].text, lang);
+            if copy != docs[i].text {
+                train_docs.push(tokenize(&copy, lang));
+                train_y.push(docs[i].label as i64);
+            }
+        }
+    }
     let vocab = BagOfWords::fit(&train_docs)?;
     let classes = SENTIMENT_LABELS.len();
     let train = Classification {
+        x: vocab.features(&train_docs[..originals]),
+        y: train_y[..originals].to_vec(),
+        classes,
+    };
+    let with_copies = Classification {
         x: vocab.features(&train_docs),
         y: train_y.clone(),
         classes,
@@ -461,7 +569,7 @@ pub fn sentiment(lang: Lang, config: &SentimentConfig) -> Result<SentimentReport
                 classes,
             }
         }
-        None => train.clone(),
+        None => with_copies,
     };
     let mut model = SoftmaxClassifier::new(Linear::new(vocab.len(), classes, &mut r)?);
     let fit_config = FitConfig {

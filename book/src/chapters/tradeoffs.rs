@@ -42,6 +42,9 @@ pub const SHIFT_SIZES: (usize, usize) = (300, 2000);
 pub const SHIFTS: [f64; 7] = [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0];
 /// Epochs (Adam, lr 0.05) of the shift experiment's model.
 pub const SHIFT_EPOCHS: usize = 200;
+/// Bins of the reliability diagram quoted by the chapter: those with at least this many test
+/// samples.
+pub const RELIABILITY_MIN_SAMPLES: usize = 100;
 /// Bins of the expected calibration error.
 pub const CALIBRATION_BINS: usize = 10;
 
@@ -192,6 +195,23 @@ fn tradeoffs_values(
         "ece",
         format!("{:.3}", model.calibration_error(test, CALIBRATION_BINS)?),
     );
+    // The reliability diagram: the largest gap between accuracy and confidence among the
+    // bins holding at least RELIABILITY_MIN_SAMPLES test samples.
+    let bins = reliability(model, test, CALIBRATION_BINS)?;
+    let full: Vec<_> = bins
+        .iter()
+        .filter(|b| b.2 >= RELIABILITY_MIN_SAMPLES)
+        .collect();
+    a.put("rel_bins", bins.len());
+    a.put("rel_full_bins", full.len());
+    a.put("rel_min_samples", RELIABILITY_MIN_SAMPLES);
+    a.put(
+        "rel_max_gap",
+        format!(
+            "{:.3}",
+            full.iter().map(|b| (b.1 - b.0).abs()).fold(0.0, f64::max)
+        ),
+    );
 
     // The Hessian of CE in the logits: diag(q) − q qᵀ, eigenvalues in [0, 1/2].
     let z = DVector::from_row_slice(&[2.0, 1.0, 0.1]);
@@ -267,6 +287,8 @@ pub const OUTPUTS: Outputs = Outputs {
         "tradeoffs-overfit.zh.svg",
         "tradeoffs-shift.en.svg",
         "tradeoffs-shift.zh.svg",
+        "tradeoffs-reliability.en.svg",
+        "tradeoffs-reliability.zh.svg",
     ],
     make,
 };
@@ -281,7 +303,80 @@ fn make() -> Result<Vec<String>> {
         tradeoffs_overfit_figure(&plain, 1)?,
         tradeoffs_shift_figure(&rows, 0)?,
         tradeoffs_shift_figure(&rows, 1)?,
+        tradeoffs_reliability_figure(&shift, 0)?,
+        tradeoffs_reliability_figure(&shift, 1)?,
     ])
+}
+
+/// The reliability diagram's bins: for each of `bins` equal-width bins of the top-class
+/// probability (the binning of [`SoftmaxClassifier::calibration_error`]) that holds a sample,
+/// `(mean top-class probability, accuracy, samples)`.
+///
+/// # Errors
+/// [`crate::Error::Book`] for no bin; as [`SoftmaxClassifier::predict_proba`].
+pub fn reliability(
+    model: &SoftmaxClassifier,
+    data: &Classification,
+    bins: usize,
+) -> Result<Vec<(f64, f64, usize)>> {
+    if bins == 0 {
+        return Err(book_err("a reliability diagram needs at least one bin"));
+    }
+    let q = model.predict_proba(&data.x)?;
+    let mut acc = vec![(0.0, 0.0, 0usize); bins];
+    for (i, row) in q.row_iter().enumerate() {
+        let (k, p) = row
+            .iter()
+            .copied()
+            .enumerate()
+            .fold(
+                (0, f64::NEG_INFINITY),
+                |b, (k, p)| if p > b.1 { (k, p) } else { b },
+            );
+        let b = ((p * bins as f64) as usize).min(bins - 1);
+        acc[b].0 += p;
+        acc[b].1 += f64::from(u8::from(k as i64 == data.y[i]));
+        acc[b].2 += 1;
+    }
+    Ok(acc
+        .into_iter()
+        .filter(|b| b.2 > 0)
+        .map(|(p, hits, n)| (p / n as f64, hits / n as f64, n))
+        .collect())
+}
+
+/// Reliability diagram of the shift experiment's model on its unshifted test set.
+fn tradeoffs_reliability_figure((model, _, test): &ShiftModel, lang: usize) -> Result<String> {
+    let bins = reliability(model, test, CALIBRATION_BINS)?;
+    let chart = Chart::new(
+        pick(
+            [
+                "Reliability diagram, unshifted test set",
+                "可靠性图（未平移的测试集）",
+            ],
+            lang,
+        ),
+        pick(
+            [
+                "mean top-class probability in the bin",
+                "分箱内最高类别概率的均值",
+            ],
+            lang,
+        ),
+        pick(["accuracy in the bin", "分箱内的准确率"], lang),
+    )
+    .with_series(
+        pick(
+            ["model (one point per bin)", "模型（每个分箱一个点）"],
+            lang,
+        ),
+        bins.iter().map(|b| (b.0, b.1)).collect(),
+    )
+    .with_series(
+        pick(["perfect calibration", "完美校准"], lang),
+        vec![(0.3, 0.3), (1.0, 1.0)],
+    );
+    line_chart(&chart)
 }
 
 #[cfg(test)]

@@ -285,6 +285,30 @@ fn training_torch_values() -> Result<String> {
     Ok(a.0)
 }
 
+/// The article run's loss per epoch, with `log C` (the loss of a uniform guess) for scale.
+fn training_loss_figure(lang: &str) -> Result<String> {
+    super::check_lang(lang)?;
+    let l = usize::from(lang == "zh");
+    let config = ArticleConfig::default();
+    let report = article_run(&config)?;
+    let epochs = report.losses.len();
+    let log_c = (config.classes as f64).ln();
+    let chart = crate::plot::Chart::new(
+        super::pick(["The article's run", "原文实验的训练过程"], l),
+        super::pick(["epoch", "轮次（epoch）"], l),
+        super::pick(["mean cross-entropy (nats)", "平均交叉熵（奈特）"], l),
+    )
+    .with_series(
+        super::pick(["training loss", "训练损失"], l),
+        super::curve(&report.losses),
+    )
+    .with_series(
+        super::pick(["log C (uniform guess)", "log C（均匀猜测）"], l),
+        vec![(1.0, log_c), (epochs as f64, log_c)],
+    );
+    crate::plot::line_chart(&chart)
+}
+
 /// The files of this chapter under `book/generated/`, in the order its `make` computes them.
 pub const OUTPUTS: Outputs = Outputs {
     chapter: "training",
@@ -292,6 +316,8 @@ pub const OUTPUTS: Outputs = Outputs {
         "training-table.txt",
         "training-values.txt",
         "training-torch.txt",
+        "training-loss.en.svg",
+        "training-loss.zh.svg",
     ],
     make,
 };
@@ -301,5 +327,7 @@ fn make() -> Result<Vec<String>> {
         training_table()?,
         training_values()?,
         training_torch_values()?,
+        training_loss_figure("en")?,
+        training_loss_figure("zh")?,
     ])
 }
