@@ -236,24 +236,9 @@
   }
 
   function classPicker(parent, C, y, onPick) {
-    var row = el("div", "ce-row");
-    row.appendChild(el("span", "", T.observed));
-    var name = "ce-y-" + Math.random().toString(36).slice(2);
-    for (var k = 0; k < C; k++) {
-      var lab = el("label");
-      var r = el("input");
-      r.type = "radio";
-      r.name = name;
-      r.value = k;
-      r.checked = k === y;
-      r.addEventListener("change", function (e) {
-        onPick(+e.target.value);
-      });
-      lab.appendChild(r);
-      lab.appendChild(document.createTextNode(" " + k));
-      row.appendChild(lab);
-    }
-    parent.appendChild(row);
+    var classes = [];
+    for (var k = 0; k < C; k++) classes.push(k);
+    picker(parent, T.observed, classes, y, onPick);
   }
 
   // state (optional): the logits, class, shift and temperature to start from, when the
