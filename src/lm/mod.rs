@@ -66,6 +66,7 @@
 //! files.
 
 mod bigram;
+pub mod gpt;
 mod report;
 mod vocab;
 
