@@ -11,6 +11,7 @@ mod common;
 mod determinism;
 mod golden_functional;
 mod golden_training;
+mod lm;
 mod loss_cli;
 mod plot;
 mod sentiment;

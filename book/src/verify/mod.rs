@@ -541,6 +541,8 @@ pub fn check_all(cfg: &VerifyConfig) -> Result<Vec<Check>> {
         t11()?,
         p1()?,
         p2()?,
+        g1()?,
+        g2()?,
     ];
     Ok(rows)
 }
@@ -651,6 +653,57 @@ fn p2() -> Result<Check> {
     );
     check.passed = check.passed && runs.iter().all(|r| r.printed_equal);
     Ok(check)
+}
+
+/// G1: the GPT's hand-written backward pass against five-point finite differences, every
+/// entry of every parameter tensor of a small model in f64.
+fn g1() -> Result<Check> {
+    use ce_mle::lm::gpt::checks;
+    let rep = checks::gradient_check(None)?;
+    let cfg = checks::check_config();
+    Ok(row(
+        "G1",
+        "GPT: hand-written backward = finite differences, every parameter (f64)",
+        "five-point differences, h = 1e-3; rel = |g - d| / max(|g|, |d|, 1e-5)",
+        rep.checked,
+        rep.worst_relative,
+        1e-6,
+        format!(
+            "{} layers, {} heads, width {}, V {}, {} parameters, {} above 1e-5; worst in {}",
+            cfg.n_layer,
+            cfg.n_head,
+            cfg.n_embd,
+            cfg.vocab_size,
+            rep.parameters,
+            rep.above_floor,
+            rep.worst_tensor
+        ),
+    ))
+}
+
+/// G2: the chain rule, `Σ_t CE_t = −ln p(x_2..x_n | x_1)`: the GPT's batched loss against
+/// one forward pass per prefix.
+fn g2() -> Result<Check> {
+    use ce_mle::lm::gpt::checks;
+    let cfg = checks::check_config();
+    let model = checks::wide_model(cfg, 11)?;
+    let mut r = rng(13);
+    let ids: Vec<u32> = (0..=cfg.block_size)
+        .map(|_| r.random_range(0..cfg.vocab_size as u32))
+        .collect();
+    let c = checks::chain_rule(&model, &ids)?;
+    Ok(row(
+        "G2",
+        "GPT: sum of token CEs (one batched pass) = -ln p(text) by the chain rule",
+        "worst = |difference| per token; one forward pass per prefix, log_softmax",
+        c.tokens,
+        c.gap_per_token(),
+        1e-12,
+        format!(
+            "check model (f64), {} tokens: -ln p = {:.6} nats",
+            c.tokens, c.token_by_token
+        ),
+    ))
 }
 
 /// What `ce-mle verify` prints: [`render_table`], then one line with the verdict.
