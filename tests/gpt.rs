@@ -879,29 +879,6 @@ fn evaluation_covers_every_target_once() {
     );
 }
 
-/// nanoGPT's split of Tiny Shakespeare: 65 characters, 1,003,854 for training, 111,540 for
-/// validation (the figures `prepare.py` prints).
-#[test]
-fn tiny_shakespeare_split_is_nanogpts() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("book/data/tinyshakespeare/input.txt");
-    let text = ce_mle::corpus::load_corpus(&path).unwrap();
-    let s = gpt::data::CharSplit::nanogpt(&text).unwrap();
-    assert_eq!(s.vocab.len(), 65);
-    assert_eq!(s.train.len(), 1_003_854);
-    assert_eq!(s.val.len(), 111_540);
-    assert_eq!(s.vocab.chars()[0], '\n');
-    assert_eq!(s.vocab.chars()[1], ' ');
-    assert_eq!(s.vocab.decode(&s.train[..14]), "First Citizen:");
-    let ids = s.vocab.encode("To be").unwrap();
-    assert_eq!(s.vocab.decode(&ids), "To be");
-    assert_eq!(s.vocab.encode("交").unwrap_err().kind(), "Corpus");
-    assert_eq!(
-        gpt::data::CharSplit::nanogpt("abc").unwrap_err().kind(),
-        "Corpus"
-    );
-}
-
 // ------------------------------------------------------------------ the optimiser
 
 /// AdamW with one decay per buffer = two AdamWs, one per group (nanoGPT's two groups).

@@ -15,6 +15,8 @@ mod generators;
 mod gpt;
 mod gradients;
 mod kernels;
+mod linear;
+mod ngram;
 mod optim;
 mod oracles;
 mod properties;

@@ -70,6 +70,40 @@ fn main() -> Result<(), ce_mle::Error> {
     }
     assert!(softmax(&s)?[(0, 0)] > 0.95);
     // ANCHOR_END: steps
+
+    // Dot-product scoring, s_k = u · v_k (a question vector u, one vector v_k per answer): by
+    // the chain rule ∂CE/∂v_k = (q_k − [k = right]) u, checked by central differences; one
+    // step moves v_right towards u and every other v_k away from it, by lr·q_k.
+    let u = nalgebra::DVector::from_row_slice(&[0.3, -1.2, 0.8]);
+    let v = DMatrix::from_row_slice(
+        4,
+        3,
+        &[
+            0.5, 0.1, -0.2, 0.4, -0.9, 0.3, -0.6, 0.2, 0.1, 0.0, 0.7, -0.4,
+        ],
+    );
+    let loss_of = |v: &DMatrix<f64>| -> Result<f64, ce_mle::Error> {
+        let s = DMatrix::from_row_slice(1, 4, (v * &u).as_slice());
+        let (l, _) = cross_entropy_with_grad(&s, Target::Indices(&right), &opts)?;
+        Ok(l.scalar().expect("scalar"))
+    };
+    let q_v = softmax(&DMatrix::from_row_slice(1, 4, (&v * &u).as_slice()))?;
+    let h = 1e-6;
+    for k in 0..4 {
+        let onehot = if k == 0 { 1.0 } else { 0.0 };
+        for d in 0..3 {
+            let (mut up, mut down) = (v.clone(), v.clone());
+            up[(k, d)] += h;
+            down[(k, d)] -= h;
+            let numeric = (loss_of(&up)? - loss_of(&down)?) / (2.0 * h);
+            assert!((numeric - (q_v[(0, k)] - onehot) * u[d]).abs() < 1e-8);
+        }
+        // After a step v_k ← v_k − lr·(q_k − [k = right]) u, the score u · v_k rises for the
+        // right answer and falls for the others.
+        let moved = v.row(k).transpose() - lr * (q_v[(0, k)] - onehot) * &u;
+        let before = v.row(k).transpose().dot(&u);
+        assert_eq!(moved.dot(&u) > before, k == 0);
+    }
     println!("every claim of the chapter checked");
     Ok(())
 }

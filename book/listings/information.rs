@@ -43,6 +43,24 @@ fn entropy_bounds() -> Result<()> {
     assert!((entropy(&uniform)? - (c as f64).ln()).abs() < TOL);
     assert!(0.0 < entropy(&skewed)? && entropy(&skewed)? < (c as f64).ln());
     // ANCHOR_END: entropy
+    // The coding reading: the lengths ⌈−log₂ p(x)⌉ satisfy Kraft's inequality (a binary
+    // prefix code with those lengths exists), and their mean lies within one bit above
+    // H(p) / log 2, the lower bound for any such code.
+    for p in distributions().iter().chain([&skewed, &uniform]) {
+        let bits = entropy(p)? / 2f64.ln();
+        let lengths: Vec<f64> = p
+            .iter()
+            .map(|&px| if px > 0.0 { (-px.log2()).ceil() } else { 0.0 })
+            .collect();
+        let kraft: f64 = p
+            .iter()
+            .zip(&lengths)
+            .filter(|(px, _)| **px > 0.0)
+            .map(|(_, l)| 2f64.powf(-l))
+            .sum();
+        let mean: f64 = p.iter().zip(&lengths).map(|(px, l)| px * l).sum();
+        assert!(kraft <= 1.0 + TOL && bits - TOL <= mean && mean < bits + 1.0);
+    }
     Ok(())
 }
 

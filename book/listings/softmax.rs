@@ -49,6 +49,12 @@ fn stable() -> Result<()> {
         dom.as_slice(),
         ce_mle_book::chapters::softmax::DOMINANT_LOGITS
     );
+    // The gradient q − y comes from the logits, whatever formula gives the loss: its class-1
+    // component is q₁ = e^−40 / (1 + e^−40) ≈ 4.2e-18, not 0.
+    let (_, grad) =
+        cross_entropy_with_grad(&dom, Target::Indices(&[0]), &CrossEntropyOptions::default())?;
+    let q1 = (-40.0_f64).exp() / (1.0 + (-40.0_f64).exp());
+    assert!(grad[(0, 1)] > 0.0 && ((grad[(0, 1)] - q1) / q1).abs() < 1e-15);
     Ok(())
 }
 

@@ -4,7 +4,7 @@ extern crate nalgebra;
 
 // Checks the claims of the chapter "Strengths and weaknesses, measured": overfitting on a
 // small, wide data set; the loss under a shift of the test inputs; and the strengths
-// (proper scoring rule, convexity and bounded curvature in the logits, calibration).
+// (strictly proper scoring rule, convexity and bounded curvature in the logits, calibration).
 
 use ce_mle::data::rng;
 use ce_mle::data::synthetic::{gaussian_classes, shift_inputs};
@@ -63,12 +63,19 @@ fn shift() -> Result<(), ce_mle::Error> {
     // Unshifted, the probabilities are calibrated: expected calibration error < 2%.
     assert!(model.calibration_error(&test, 10)? < 0.02);
     // ANCHOR_END: shift
+    // Faster than linearly: each step of δ adds more loss than the one before.
+    let mut losses = Vec::new();
+    for delta in [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0] {
+        let shifted = shift_inputs(&test, &DVector::from_row_slice(&[delta, 0.0]))?;
+        losses.push(model.mean_loss(&shifted)?);
+    }
+    assert!(losses.windows(3).all(|w| w[2] - w[1] > w[1] - w[0]));
     Ok(())
 }
 
 fn strengths() -> Result<(), ce_mle::Error> {
     // ANCHOR: strengths
-    // Proper scoring rule: if labels come from p, the expected loss E_p[−log q_y]
+    // Strictly proper scoring rule: if labels come from p, the expected loss E_p[−log q_y]
     // is smallest at q = p (any other q pays KL(p‖q) more).
     let p = [0.5, 0.3, 0.2];
     let expected = |q: &[f64]| -> f64 { -p.iter().zip(q).map(|(p, q)| p * q.ln()).sum::<f64>() };
@@ -80,7 +87,7 @@ fn strengths() -> Result<(), ce_mle::Error> {
     ] {
         assert!(expected(&q) > expected(&p));
     }
-    // Accuracy is not proper: every q with the same top class scores the same.
+    // Accuracy is not strictly proper: every q with the same top class scores the same.
     // Convex, smooth: the Hessian in the logits is diag(q) − q qᵀ, with
     // eigenvalues between 0 (along (1, …, 1)) and 1/2.
     let z = DMatrix::from_row_slice(1, 3, &[2.0, 1.0, 0.1]);
@@ -90,6 +97,34 @@ fn strengths() -> Result<(), ce_mle::Error> {
     assert!(eig.min() > -1e-12 && eig.max() <= 0.5);
     assert!((&hessian * DVector::from_element(3, 1.0)).amax() < 1e-12);
     // ANCHOR_END: strengths
+    // The Brier score Σ_k (q_k − [k = y])² is strictly proper too: its expectation under p is
+    // smallest at q = p. The log loss is local, a function of q_y alone: two predictions that
+    // give the observed class the same probability score the same, whatever the rest.
+    let brier = |q: &[f64]| -> f64 {
+        (0..3)
+            .map(|y| {
+                let sq: f64 = (0..3)
+                    .map(|k| (q[k] - if k == y { 1.0 } else { 0.0 }).powi(2))
+                    .sum();
+                p[y] * sq
+            })
+            .sum()
+    };
+    for q in [
+        [0.6, 0.3, 0.1],
+        [0.4, 0.4, 0.2],
+        [1.0 / 3.0; 3],
+        [0.5, 0.2, 0.3],
+    ] {
+        assert!(brier(&q) > brier(&p));
+    }
+    let log_loss = |q: &[f64], y: usize| -q[y].ln();
+    assert_eq!(log_loss(&[0.5, 0.3, 0.2], 0), log_loss(&[0.5, 0.1, 0.4], 0));
+    // Accuracy, the probability p gives to q's top class, is the same for q = p and for any
+    // other q with that top class: not strictly proper.
+    let top = |q: &[f64]| (0..3).fold(0, |best, k| if q[k] > q[best] { k } else { best });
+    let accuracy = |q: &[f64]| p[top(q)];
+    assert_eq!(accuracy(&[0.6, 0.3, 0.1]), accuracy(&p));
     Ok(())
 }
 

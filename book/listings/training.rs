@@ -192,7 +192,7 @@ fn bound(report: &TrainReport, untrained: &SoftmaxClassifier, grad_l1: f64) {
     // Convexity and Hölder's inequality: a hard upper bound.
     assert!(fall <= grad_l1 * moved);
     // Adam moves each parameter by about lr per step, hence the estimate
-    // lr · epochs · ‖∇L(θ₀)‖₁.
+    // lr · epochs · ‖∇J(θ₀)‖₁.
     let estimate = config.lr * config.epochs as f64 * grad_l1;
     assert!(0.5 * estimate <= fall && fall <= estimate);
     // ANCHOR_END: bound
@@ -207,7 +207,7 @@ fn fresh(report: &TrainReport, untrained: &SoftmaxClassifier, data: &Classificat
     let (before, after) = report.accuracy;
     assert!(after > before && after > 0.2);
     // ... and the loss ends below H(p̂), the best a model that ignores x
-    // can do (the previous chapter) ...
+    // can do (the equivalence chapter) ...
     let labels: Vec<usize> = data.y.iter().map(|&y| y as usize).collect();
     let p_hat = categorical_mle(&labels, 5)?; // the label frequencies
     assert!(report.final_loss < entropy(&p_hat)?);

@@ -6,7 +6,7 @@
 //! same inputs through the library, measures the error of every output element in ULPs
 //! ([`ulp_error`]) and keeps the worst per function and precision ([`measure`]);
 //! `book/tests/ulp.rs` asserts the targets on it and [`ulp_table`] renders the table of the
-//! book's appendix.
+//! book's appendix for maintainers.
 //!
 //! # The measure
 //! For a result `r` and the exact value correctly rounded to the result's precision `c`:
@@ -318,6 +318,68 @@ pub fn measure() -> Result<Vec<Worst>> {
     measure_nudged(0)
 }
 
+/// PyTorch's result at its worst output element for one function and precision, where that
+/// error is at least a million ULPs: what it returned and what the exact value is.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TorchFarOff {
+    /// The function (`FUNCTIONS`).
+    pub function: &'static str,
+    /// `"float64"` or `"float32"`.
+    pub dtype: &'static str,
+    /// The case of PyTorch's worst error (as in [`Worst::torch_case`]).
+    pub case: String,
+    /// PyTorch's result at the worst element.
+    pub torch: f64,
+    /// The exact value there, correctly rounded to `dtype`.
+    pub exact: f64,
+    /// The error in ULPs ([`ulp_error`]).
+    pub ulps: f64,
+}
+
+/// For every function and precision whose worst PyTorch error (finite) is at least
+/// `min_ulps`, the element where it occurs, with PyTorch's value and the exact one (from the
+/// fixture), in table order.
+///
+/// # Errors
+/// As [`measure`].
+pub fn torch_far_off(min_ulps: f64) -> Result<Vec<TorchFarOff>> {
+    let doc: Value = serde_json::from_str(PRECISE_HARD).map_err(fixture_error)?;
+    let cases = doc["cases"]
+        .as_array()
+        .ok_or_else(|| fixture_error("no cases"))?;
+    let mut out = Vec::new();
+    for w in measure()? {
+        if !(w.torch.is_finite() && w.torch >= min_ulps) {
+            continue;
+        }
+        let case = cases
+            .iter()
+            .find(|c| c["name"].as_str() == Some(w.torch_case.as_str()))
+            .ok_or_else(|| fixture_error(format!("no case {}", w.torch_case)))?;
+        let exp = &case[w.dtype][w.function];
+        let rounded = expand_runs(&exp["rounded"])?;
+        let torch = match &exp["torch"] {
+            Value::Array(_) => expand_runs(&exp["torch"])?,
+            v => vec![num(v)?],
+        };
+        let worst = torch
+            .iter()
+            .zip(&rounded)
+            .map(|(&t, &c)| (t, c, ulp_error(t, c, w.dtype)))
+            .max_by(|a, b| a.2.total_cmp(&b.2))
+            .ok_or_else(|| fixture_error(format!("{}: no output", w.torch_case)))?;
+        out.push(TorchFarOff {
+            function: w.function,
+            dtype: w.dtype,
+            case: w.torch_case.clone(),
+            torch: worst.0,
+            exact: worst.1,
+            ulps: worst.2,
+        });
+    }
+    Ok(out)
+}
+
 /// An error in ULPs for the table: integers as such, large ones in scientific notation.
 fn fmt_ulp(e: f64) -> String {
     if e.is_infinite() {
@@ -341,28 +403,16 @@ fn fmt_ulp(e: f64) -> String {
     }
 }
 
-/// The appendix table (`book/generated/appendix-ulp.md`): worst error in ULPs per function
-/// and precision, ce-mle against PyTorch 2.15, on the cases of
-/// `tests/fixtures/precise_hard.json`. Language-neutral (function names, numbers, case
-/// names); the chapters give the caption.
+/// The rows of the maintainers' appendix ULP table (`book/generated/maintainers-ulp.md`; each
+/// book writes the header in its language): worst error in ULPs per function and precision,
+/// ce-mle against PyTorch, on the cases of `tests/fixtures/precise_hard.json`. The columns:
+/// function, dtype, target, ce-mle, its worst case, PyTorch, PyTorch's worst case.
 ///
 /// # Errors
 /// As [`measure`].
 pub fn ulp_table() -> Result<String> {
     let rows = measure()?;
-    let doc: Value = serde_json::from_str(PRECISE_HARD).map_err(fixture_error)?;
     let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "| function | dtype | target | ce-mle | worst case (ce-mle) | PyTorch {} | worst case (PyTorch) |",
-        doc["torch_version"]
-            .as_str()
-            .unwrap_or("?")
-            .split('+')
-            .next()
-            .unwrap_or("?")
-    );
-    let _ = writeln!(s, "|---|---|---|---|---|---|---|");
     for w in &rows {
         let target = if w.function == "softmax" {
             format!("≤ {} (C ≤ {SOFTMAX_TARGET_MAX_C})", w.target)

@@ -10,6 +10,7 @@
 //!   (the MathML repair after KaTeX), [`rustdoc_deps`] (the libraries `mdbook test` needs)
 //!   and [`includes`];
 //! * [`lm`]: GPT checkpoints (safetensors) and run records for `ce-mle lm`;
+//! * [`ngram`]: the count baselines of the book's two character corpora and their record;
 //! * [`plot`]: deterministic SVG figures; [`accuracy`]: accuracy in ULPs on hard cases;
 //! * the `ce-mle` binary (`src/main.rs`), and the book's listings as cargo examples
 //!   (`book/listings/*.rs`).
@@ -23,6 +24,7 @@ pub mod generated;
 pub mod includes;
 pub mod lm;
 pub mod mathml;
+pub mod ngram;
 pub mod paths;
 pub mod plot;
 pub mod render;

@@ -33,7 +33,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use ce_mle::Error as CoreError;
-use ce_mle::lm::gpt::data::CharVocab;
+use ce_mle::lm::Vocab;
 use ce_mle::lm::gpt::{Gpt, GptConfig, RngState, TrainConfig, TrainerState};
 use ce_mle::optim::AdamState;
 
@@ -91,10 +91,40 @@ pub struct Resumable {
 pub struct Checkpoint {
     /// The model.
     pub model: Gpt<f32>,
-    /// Token id → character.
-    pub vocab: CharVocab,
+    /// Token id → character (no unknown token).
+    pub vocab: Vocab,
     /// `None` for a weights-only file.
     pub resume: Option<Resumable>,
+}
+
+/// The vocabulary of a training text: its distinct characters, sorted (nanoGPT's
+/// `sorted(set(text))`), no unknown token, as [`ce_mle::lm::CharSplit`] builds it.
+///
+/// # Errors
+/// [`CoreError::Empty`] for an empty text; [`CoreError::TooLarge`] for more than
+/// [`ce_mle::lm::MAX_VOCAB`] distinct characters.
+pub fn vocab_of(text: &str) -> ce_mle::Result<Vocab> {
+    let mut chars: Vec<char> = text.chars().collect();
+    chars.sort_unstable();
+    chars.dedup();
+    Vocab::from_chars(&chars, false)
+}
+
+/// The token ids of `text` (one per character) under a checkpoint's vocabulary.
+///
+/// # Errors
+/// [`CoreError::Corpus`] naming the first character outside the vocabulary.
+pub fn encode(vocab: &Vocab, text: &str) -> ce_mle::Result<Vec<u32>> {
+    Ok(vocab.encode(text)?.into_iter().map(|i| i as u32).collect())
+}
+
+/// The text of token ids (an id outside the vocabulary, which a model of this vocabulary never
+/// produces, as U+FFFD).
+#[must_use]
+pub fn decode(vocab: &Vocab, ids: &[u32]) -> String {
+    ids.iter()
+        .map(|&i| vocab.chars().get(i as usize).copied().unwrap_or('\u{FFFD}'))
+        .collect()
 }
 
 /// Lowercase hex of SHA-256.
@@ -392,8 +422,13 @@ pub fn from_bytes(bytes: &[u8], name: &str) -> Result<Checkpoint> {
         .as_str()
         .map(str::to_owned)
         .ok_or_else(|| err("`vocab` is not a string".into()))?;
-    let vocab = CharVocab::from_chars(vocab_text.chars().collect())
-        .map_err(|e| err(format!("bad `vocab` ({e})")))?;
+    let chars: Vec<char> = vocab_text.chars().collect();
+    if chars.windows(2).any(|w| w[0] >= w[1]) {
+        return Err(err(
+            "bad `vocab` (its characters must be distinct and in increasing order)".into(),
+        ));
+    }
+    let vocab = Vocab::from_chars(&chars, false).map_err(|e| err(format!("bad `vocab` ({e})")))?;
     if vocab.len() != cfg.vocab_size {
         return Err(err(format!(
             "the vocabulary has {} characters but the model {} tokens",

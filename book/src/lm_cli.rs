@@ -11,14 +11,14 @@ use rand_chacha::ChaCha8Rng;
 
 use ce_mle::Error as CoreError;
 use ce_mle::fsio::check_writable;
-use ce_mle::lm::gpt::data::{CharSplit, CharVocab};
+use ce_mle::lm::CharSplit;
 use ce_mle::lm::gpt::{
     Event, Gpt, GptConfig, SampleOptions, TrainConfig, TrainData, Trainer, Workspace, evaluate,
     generate,
 };
 use ce_mle_book::lm::{
-    Checkpoint, CorpusInfo, EvalRecord, Resumable, RunRecord, SliceEval, VAL_SLICE_CHARS, load,
-    load_average, machine, save, sha256_hex,
+    Checkpoint, CorpusInfo, EvalRecord, Resumable, RunRecord, SliceEval, VAL_SLICE_CHARS, decode,
+    encode, load, load_average, machine, save, sha256_hex, vocab_of,
 };
 
 use super::{Failure, write_stdout};
@@ -324,7 +324,7 @@ pub(crate) fn train(args: &LmTrainArgs) -> Result<(), Failure> {
         None => {
             let corpus = args.corpus.clone().unwrap_or_else(default_corpus);
             let text = ce_mle::corpus::load_corpus(&resolve(&corpus))?;
-            let vocab = CharVocab::from_text(&text)?;
+            let vocab = vocab_of(&text)?;
             let cfg = args.model_config(vocab.len());
             let config = args.train_config();
             config.validate()?;
@@ -359,7 +359,7 @@ pub(crate) fn train(args: &LmTrainArgs) -> Result<(), Failure> {
             }
             .into());
         }
-        if split.vocab != vocab {
+        if split.vocab() != &vocab {
             return Err(CoreError::InvalidFile {
                 path: corpus.path.clone(),
                 reason: "the text's vocabulary differs from the checkpoint's".into(),
@@ -381,8 +381,8 @@ pub(crate) fn train(args: &LmTrainArgs) -> Result<(), Failure> {
     }
     .with_full_validation(args.full_val);
     let data = TrainData {
-        train: &split.train,
-        val: &split.val,
+        train: split.train(),
+        val: split.val(),
     };
     trainer.check_data(&data).map_err(|e| match e {
         CoreError::Corpus { reason, .. } => CoreError::Corpus {
@@ -404,8 +404,8 @@ pub(crate) fn train(args: &LmTrainArgs) -> Result<(), Failure> {
         "corpus: {} ({} characters: {} train, {} validation)",
         corpus.path,
         corpus.chars,
-        split.train.len(),
-        split.val.len()
+        split.train().len(),
+        split.val().len()
     );
     let first = trainer.iter();
     let pb = super::progress_bar(
@@ -434,7 +434,7 @@ pub(crate) fn train(args: &LmTrainArgs) -> Result<(), Failure> {
     let mut last = Instant::now();
     let mut failure: Option<Failure> = None;
     let sample_opts = SampleOptions::default();
-    let prompt = vocab.id('\n').map_or_else(Vec::new, |i| vec![i]);
+    let prompt = vocab.id('\n').map_or_else(Vec::new, |i| vec![i as u32]);
     let run = with_threads(args.threads, || {
         trainer.run(&data, &mut |e, tr| {
             match e {
@@ -469,7 +469,7 @@ pub(crate) fn train(args: &LmTrainArgs) -> Result<(), Failure> {
                     let sample = (args.sample_chars > 0 && !prompt.is_empty()).then(|| {
                         let mut r = ChaCha8Rng::seed_from_u64(config.seed);
                         generate(tr.model(), &prompt, args.sample_chars, &sample_opts, &mut r)
-                            .map(|ids| vocab.decode(&ids))
+                            .map(|ids| decode(&vocab, &ids))
                             .unwrap_or_default()
                     });
                     evals.push(EvalRecord {
@@ -515,7 +515,7 @@ pub(crate) fn train(args: &LmTrainArgs) -> Result<(), Failure> {
             evaluate(
                 trainer.model(),
                 &mut Workspace::new(),
-                &split.val,
+                split.val(),
                 config.batch_size,
             )
         })??
@@ -535,7 +535,7 @@ pub(crate) fn train(args: &LmTrainArgs) -> Result<(), Failure> {
         }
         None => None,
     };
-    let slice = &split.val[..VAL_SLICE_CHARS.min(split.val.len())];
+    let slice = &split.val()[..VAL_SLICE_CHARS.min(split.val().len())];
     let val_slice = SliceEval {
         chars: slice.len(),
         ce: with_threads(args.threads, || {
@@ -578,8 +578,8 @@ pub(crate) fn train(args: &LmTrainArgs) -> Result<(), Failure> {
             parameters: cfg.num_parameters(),
             corpus: corpus.clone(),
             vocab_size: vocab.len(),
-            train_chars: split.train.len(),
-            val_chars: split.val.len(),
+            train_chars: split.train().len(),
+            val_chars: split.val().len(),
             evals,
             final_val_ce,
             iters_run,
@@ -629,7 +629,7 @@ pub(crate) fn sample(args: &LmSampleArgs) -> Result<(), Failure> {
         return Err(flag_error("top_k", args.top_k as f64, "must be at least 1"));
     }
     let ck = load(&args.checkpoint)?;
-    let prompt = ck.vocab.encode(&args.prompt).map_err(|e| match e {
+    let prompt = encode(&ck.vocab, &args.prompt).map_err(|e| match e {
         CoreError::Corpus { reason, .. } => CoreError::Corpus {
             path: "--prompt".into(),
             reason,
@@ -642,7 +642,7 @@ pub(crate) fn sample(args: &LmSampleArgs) -> Result<(), Failure> {
     };
     let mut r = ChaCha8Rng::seed_from_u64(args.seed);
     let ids = generate(&ck.model, &prompt, args.tokens, &opts, &mut r)?;
-    outln!("{}{}", args.prompt, ck.vocab.decode(&ids));
+    outln!("{}{}", args.prompt, decode(&ck.vocab, &ids));
     Ok(())
 }
 
@@ -697,7 +697,7 @@ pub(crate) fn eval(args: &LmEvalArgs) -> Result<(), Failure> {
             )
         }
     };
-    let ids = ck.vocab.encode(&text).map_err(|e| match e {
+    let ids = encode(&ck.vocab, &text).map_err(|e| match e {
         CoreError::Corpus { reason, .. } => CoreError::Corpus {
             path: name.clone(),
             reason: format!("{reason} (wrong vocabulary for this checkpoint?)"),

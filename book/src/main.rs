@@ -80,6 +80,9 @@ enum Command {
     Train(TrainArgs),
     /// Fit a character bigram model two ways (counting, gradient descent) and compare them.
     Bigram(BigramArgs),
+    /// Count baselines (bigram MLE, add-k, Kneser-Ney and Witten-Bell n-grams) on a character
+    /// corpus split as nanoGPT does; without --corpus, the book's two corpora and their record.
+    Ngram(NgramArgs),
     /// Evaluate loss cases written as JSON with PyTorch's argument names, to compare with PyTorch.
     Loss(LossArgs),
     /// Train, sample from and evaluate a character-level GPT (nanoGPT's model, backward pass
@@ -306,6 +309,26 @@ struct BigramArgs {
     /// Most Adam steps.
     #[arg(long, default_value_t = ce_mle::lm::TrainOptions::default().max_iters, allow_hyphen_values = true)]
     max_iters: usize,
+}
+
+#[derive(clap::Args)]
+struct NgramArgs {
+    /// A UTF-8 text file; without it, the book's corpora (book/data/tinyshakespeare and
+    /// book/data/tang-poems) at orders 1..=8, compared with book/data/ngram-baselines.json.
+    #[arg(long, conflicts_with_all = ["check", "write"])]
+    corpus: Option<PathBuf>,
+    /// The fraction of the characters that trains (the rest validates), as nanoGPT's 0.9.
+    #[arg(long, default_value_t = ce_mle::lm::NANOGPT_TRAIN_FRACTION, allow_hyphen_values = true)]
+    train_fraction: f64,
+    /// The highest n-gram order (with --corpus).
+    #[arg(long, default_value_t = ce_mle_book::ngram::MAX_ORDER, allow_hyphen_values = true)]
+    max_order: usize,
+    /// Exit 1 unless the book's record agrees with what the code computes now.
+    #[arg(long, conflicts_with = "write")]
+    check: bool,
+    /// Rewrite the book's record (book/data/ngram-baselines.json).
+    #[arg(long)]
+    write: bool,
 }
 
 /// Why the program stops: a failed check (exit 1) or bad input (exit 2).
@@ -642,6 +665,81 @@ fn bigram(args: &BigramArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+fn ngram(args: &NgramArgs) -> Result<(), Failure> {
+    use ce_mle_book::ngram;
+    let start = std::time::Instant::now();
+    if let Some(path) = &args.corpus {
+        let text = ce_mle::corpus::load_corpus(path)?;
+        let split =
+            ce_mle::lm::CharSplit::new(&text, args.train_fraction).map_err(|e| match e {
+                CoreError::Corpus { reason, .. } => CoreError::Corpus {
+                    path: path.display().to_string(),
+                    reason,
+                },
+                other => other,
+            })?;
+        let opts = ce_mle::lm::BaselineOptions {
+            max_order: args.max_order,
+            ..Default::default()
+        };
+        let c = ngram::CorpusBaselines {
+            name: path.display().to_string(),
+            file: path.display().to_string(),
+            bytes: text.len(),
+            chars: text.chars().count(),
+            baselines: ce_mle::lm::baselines(&split, &opts)?,
+        };
+        out!("{}", ngram::render(&c));
+        outln!("time / 用时: {:.2} s", start.elapsed().as_secs_f64());
+        return Ok(());
+    }
+    if args.train_fraction != ce_mle::lm::NANOGPT_TRAIN_FRACTION
+        || args.max_order != ngram::MAX_ORDER
+    {
+        return Err(Failure::Input(Error::Book(
+            "--train-fraction and --max-order apply to --corpus only; the book's record uses \
+             nanoGPT's split and orders 1..=8"
+                .into(),
+        )));
+    }
+    let record = ngram::compute_record()?;
+    for c in &record.corpora {
+        out!("{}", ngram::render(c));
+        outln!("");
+    }
+    outln!("time / 用时: {:.2} s", start.elapsed().as_secs_f64());
+    if args.write {
+        ngram::write_record(&record)?;
+        outln!("wrote book/{}", ngram::RECORD);
+    } else {
+        let committed = ngram::read_record()?;
+        let to_value = |r: &ngram::Record| {
+            serde_json::to_value(r).map_err(|e| Failure::Input(Error::Book(e.to_string())))
+        };
+        let diffs = ngram::differences(&to_value(&committed)?, &to_value(&record)?);
+        if diffs.is_empty() {
+            outln!(
+                "book/{} agrees with the code (relative tolerance {:e})",
+                ngram::RECORD,
+                ngram::RECORD_TOLERANCE
+            );
+        } else {
+            for d in &diffs {
+                errln!("differs: {d}");
+            }
+            errln!(
+                "book/{} differs from what the code computes now: run `{}` and read the diff",
+                ngram::RECORD,
+                ngram::COMMAND
+            );
+            if args.check {
+                return Err(Failure::Checks);
+            }
+        }
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -668,6 +766,7 @@ fn main() -> ExitCode {
         Some(Command::Verify(a)) => verify(&a),
         Some(Command::Train(a)) => train(&a),
         Some(Command::Bigram(a)) => bigram(&a),
+        Some(Command::Ngram(a)) => ngram(&a),
         Some(Command::Loss(a)) => loss(&a),
         Some(Command::Lm(LmCommand::Train(a))) => lm_cli::train(&a),
         Some(Command::Lm(LmCommand::Sample(a))) => lm_cli::sample(&a),

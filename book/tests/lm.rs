@@ -348,11 +348,11 @@ fn mismatched_vocabulary_text_or_settings_are_refused() {
     std::fs::write(&chinese, "最小化交叉熵即极大似然估计。".repeat(20)).unwrap();
     refused(
         &["lm", "eval", "--checkpoint", p(ck), "--corpus", p(&chinese)],
-        "not in the model's vocabulary",
+        "is not in the vocabulary",
     );
     refused(
         &["lm", "eval", "--checkpoint", p(ck), "--text", "naïve"],
-        "not in the model's vocabulary",
+        "is not in the vocabulary",
     );
     let out = dir.path().join("r.safetensors");
     refused(
@@ -426,7 +426,7 @@ fn bad_sampling_flags_exit_2() {
     );
     refused(
         &["lm", "sample", "--checkpoint", p(ck), "--prompt", "日本"],
-        "not in the model's vocabulary",
+        "is not in the vocabulary",
     );
     refused(
         &["lm", "eval", "--checkpoint", p(ck), "--batch", "0"],

@@ -159,27 +159,36 @@ pub(crate) struct Prepared {
 /// probabilities into a buffer.
 pub(crate) enum TargetRows<'a> {
     Indices(&'a [i64]),
-    Probabilities(&'a dyn Fn(usize, &mut [f64])),
+    /// `len` numbers; `row(r, buf)` copies row `r` into `buf`.
+    Probabilities {
+        len: usize,
+        row: &'a dyn Fn(usize, &mut [f64]),
+    },
 }
 
 /// Check the options and the target of an `(n, c)` call (everything but the logits, which the
-/// kernels check as they read them).
+/// kernels check as they read them). The errors are the reference's, in its order.
 pub(crate) fn prepare<T: Real>(
     n: usize,
     c: usize,
     target: TargetRows<'_>,
     opts: &CrossEntropyOptions<T>,
-) -> Option<Prepared> {
-    if c == 0 || !(0.0..=1.0).contains(&opts.label_smoothing) {
-        return None;
+) -> Result<Prepared> {
+    if c == 0 {
+        return Err(Error::Empty("input has zero classes (C = 0)"));
     }
     let by_index = matches!(target, TargetRows::Indices(_));
     let weight = match &opts.weight {
         Some(w) => {
             let w: Vec<f64> = w.iter().map(|x| x.as_f64()).collect();
-            if w.len() != c || check_weights("weight", &w).is_err() {
-                return None;
+            if w.len() != c {
+                return Err(Error::ShapeMismatch {
+                    what: "weight",
+                    expected: format!("({c},)"),
+                    got: format!("({},)", w.len()),
+                });
             }
+            check_weights("weight", &w)?;
             let max = w.iter().copied().fold(0.0, f64::max);
             if by_index && opts.reduction == Reduction::Mean && max > 0.0 {
                 Some(w.iter().map(|x| x / max).collect())
@@ -189,15 +198,22 @@ pub(crate) fn prepare<T: Real>(
         }
         None => None,
     };
+    if !(0.0..=1.0).contains(&opts.label_smoothing) {
+        return Err(Error::InvalidLabelSmoothing(opts.label_smoothing));
+    }
     let (classes, denom) = match target {
         TargetRows::Indices(t) => {
             if t.len() != n {
-                return None;
+                return Err(Error::ShapeMismatch {
+                    what: "target",
+                    expected: format!("({n},)"),
+                    got: format!("({},)", t.len()),
+                });
             }
             let mut denom = 0.0;
             let mut classes = Vec::with_capacity(n);
             for (r, &tr) in t.iter().enumerate() {
-                let y = reference::class_of(r, tr, c, opts.ignore_index).ok()?;
+                let y = reference::class_of(r, tr, c, opts.ignore_index)?;
                 if let Some(y) = y {
                     denom += weight.as_ref().map_or(1.0, |w| w[y]);
                 }
@@ -205,27 +221,32 @@ pub(crate) fn prepare<T: Real>(
             }
             (Some(classes), denom)
         }
-        TargetRows::Probabilities(row) => {
+        TargetRows::Probabilities { len, row } => {
+            if len != n * c {
+                return Err(Error::ShapeMismatch {
+                    what: "target",
+                    expected: format!("({n}, {c})"),
+                    got: format!("{len} numbers"),
+                });
+            }
             if opts.ignore_index >= 0 {
-                return None;
+                return Err(Error::IgnoreIndexWithProbabilities);
             }
             let mut buf = vec![0.0; c];
             for r in 0..n {
                 row(r, &mut buf);
-                check_distribution("target", r, &buf).ok()?;
+                check_distribution("target", r, &buf)?;
             }
             (None, n as f64)
         }
     };
     let grad_scale = if opts.reduction == Reduction::Mean {
-        if n == 0 || denom <= 0.0 {
-            return None;
-        }
+        super::mean_denominator(n, denom)?;
         denom
     } else {
         1.0
     };
-    Some(Prepared {
+    Ok(Prepared {
         classes,
         weight,
         denom,
@@ -242,7 +263,7 @@ pub(crate) fn fast_cross_entropy<T: Real>(
     opts: &CrossEntropyOptions<T>,
     grad: Option<&mut [T]>,
 ) -> Option<Loss<T>> {
-    let prep = prepared(layout, target, opts)?;
+    let prep = prepared(layout, target, opts).ok()?;
     let rows_target = match (&prep.classes, target) {
         (Some(cl), _) => RowsTarget::Classes(cl),
         (None, FastTarget::Probabilities(p)) => RowsTarget::Probabilities(p),
@@ -265,20 +286,23 @@ pub(crate) fn prepared<T: Real>(
     layout: Layout,
     target: FastTarget<'_, T>,
     opts: &CrossEntropyOptions<T>,
-) -> Option<Prepared> {
+) -> Result<Prepared> {
     let (n, c) = (layout.n(), layout.classes);
     match target {
         FastTarget::Indices(t) => prepare(n, c, TargetRows::Indices(t), opts),
         FastTarget::Probabilities(p) => {
             if p.len() != layout.len() {
-                return None;
+                let len = p.len();
+                let dummy = |_: usize, _: &mut [f64]| {};
+                return prepare(n, c, TargetRows::Probabilities { len, row: &dummy }, opts);
             }
             let copy_row = |r: usize, buf: &mut [f64]| {
                 for (k, b) in buf.iter_mut().enumerate() {
                     *b = p[layout.at(r, k)].as_f64();
                 }
             };
-            prepare(n, c, TargetRows::Probabilities(&copy_row), opts)
+            let row = &copy_row;
+            prepare(n, c, TargetRows::Probabilities { len: p.len(), row }, opts)
         }
     }
 }

@@ -4,9 +4,27 @@
 //!   class-index or probability targets, `weight`, `ignore_index`, `label_smoothing`, reductions.
 //! * [`nll_loss`] — `torch.nn.functional.nll_loss` on log-probabilities.
 //!   `cross_entropy(z, y) = nll_loss(log_softmax(z), y)` when `label_smoothing = 0`.
-//! * [`binary_cross_entropy_with_logits`] — the Bernoulli negative log-likelihood, computed
-//!   stably from logits.
+//! * [`linear_cross_entropy`] — `torch.nn.functional.linear_cross_entropy`: the cross-entropy
+//!   of `X·Wᵀ + b` without the `(N, V)` logits (a language model's head), chunked over tokens.
+//! * [`binary_cross_entropy_with_logits`], [`binary_cross_entropy`] — the Bernoulli negative
+//!   log-likelihood, from logits (stably) or from probabilities.
+//! * [`kl_div`] — `torch.nn.functional.kl_div`.
 //! * [`mse_loss`] — squared error, the Gaussian negative log-likelihood up to constants.
+//!
+//! The same functions on other memory layouts: [`rows`] (row-major slices, PyTorch's layout
+//! and the fastest entry point; the gradient can be written over the logits) and `nd`
+//! (`ndarray`, K-dimensional inputs with the class axis at `dim`, feature `ndarray`).
+//!
+//! # Fast kernels and the reference
+//! The cross-entropy and the softmax family run on vectorised kernels (`kernel` and `fast`,
+//! private): one read of each row for the forward pass (an online log-sum-exp keeps the
+//! maximum and the sum together), the gradient written in the same sweep, `f32` input read as
+//! it is (each element widened in registers, never a widened copy of the buffer), rows spread
+//! over the cores with the `rayon` feature (the results do not depend on the number of
+//! threads or on the vector width). The straightforward loops they replaced are kept in
+//! [`reference`](mod@reference), and the tests compare the two on every option, layout and bad input: the
+//! reference defines the semantics, the kernels must agree with it to a few ULP and return
+//! the same errors.
 //!
 //! All losses are in nats, generic over [`Real`] (`f32` or `f64`: an `f32` input is computed
 //! in `f64` and rounded once, see [`crate::real`]; [`mse_loss`] is `f64` only). Each
@@ -78,6 +96,7 @@ mod cross_entropy;
 pub(crate) mod fast;
 pub(crate) mod kernel;
 mod kl_div;
+mod linear;
 mod mse;
 #[cfg(feature = "ndarray")]
 pub mod nd;
@@ -94,6 +113,10 @@ pub use cross_entropy::{
     nll_loss_with_grad,
 };
 pub use kl_div::{KlDivOptions, KlDivReduction, kl_div, kl_div_with_grad};
+pub use linear::{
+    DEFAULT_CHUNK_BYTES, Linear, LinearCrossEntropyOptions, LinearGrads, linear_cross_entropy,
+    linear_cross_entropy_with_grad,
+};
 
 pub use mse::mse_loss;
 
@@ -161,17 +184,23 @@ fn reduce(per: Vec<f64>, reduction: Reduction, denom: f64) -> Result<(Loss, f64)
         // `+ 0.0`: an empty sum is 0, not the −0.0 that `f64::sum` starts from.
         Reduction::Sum => Ok((Loss::Scalar(per.iter().sum::<f64>() + 0.0), 1.0)),
         Reduction::Mean => {
-            if per.is_empty() {
-                return Err(Error::Empty(
-                    "the batch has no samples, so the mean is undefined",
-                ));
-            }
-            if denom <= 0.0 {
-                return Err(Error::UndefinedMean);
-            }
+            mean_denominator(per.len(), denom)?;
             Ok((Loss::Scalar(per.iter().sum::<f64>() / denom), denom))
         }
     }
+}
+
+/// The errors of a `Mean` over `n` samples whose weights sum to `denom`.
+fn mean_denominator(n: usize, denom: f64) -> Result<()> {
+    if n == 0 {
+        return Err(Error::Empty(
+            "the batch has no samples, so the mean is undefined",
+        ));
+    }
+    if denom <= 0.0 {
+        return Err(Error::UndefinedMean);
+    }
+    Ok(())
 }
 
 /// Check a weight vector: finite and non-negative.

@@ -4,7 +4,7 @@
 //! [`super::rows`]) are tested against these, as PyTorch tests its kernels against a plain
 //! reference; these are also what reports the error when the fast path meets bad input.
 //!
-//! Accuracy: the per-sample loss is `−log_softmax(z)_y` from [`log_softmax_row`]:
+//! Accuracy: the per-sample loss is `−log_softmax(z)_y` of one row (`log_softmax_row`):
 //! `log1p(s)` for the largest logit, `(m − z_y) + log1p(s)` otherwise (no cancellation, `s`
 //! compensated), within 1 ULP in `f64` and correctly rounded in `f32` on the hard cases of
 //! `tests/fixtures/precise_hard.json` (measured by `book/tests/ulp.rs`).
@@ -199,7 +199,7 @@ fn cross_entropy_impl(
 }
 
 /// The reference cross-entropy and, with `want_grad`, its gradient: widen to `f64` (a copy for
-/// `f32`), one row at a time through [`log_softmax_row`], round once to `T`. Formula, options
+/// `f32`), one row at a time (`log_softmax_row`), round once to `T`. Formula, options
 /// and errors as [`super::cross_entropy`].
 ///
 /// # Errors

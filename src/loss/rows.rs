@@ -166,7 +166,7 @@ pub fn cross_entropy_backward_in_place<T: Real>(
 ) -> Result<Loss<T>> {
     let n = rows_of(logits.len(), classes, "input")?;
     let layout = Layout::rows(n, classes);
-    let Some(prep) = prepared(layout, fast_target(target), opts) else {
+    let Ok(prep) = prepared(layout, fast_target(target), opts) else {
         // An error of the options or the target: reported before anything is written.
         return Ok(via_matrix(logits, n, classes, target, opts, false)?.0);
     };

@@ -5,7 +5,7 @@ use nalgebra::DMatrix;
 
 use ce_mle::loss::{CrossEntropyOptions, Target, cross_entropy_with_grad};
 
-use super::{Anchored, Outputs, book_err, fixed6, pick};
+use super::{Anchored, Outputs, book_err, fixed6, pick, prose_number, tuple_exact};
 use crate::error::Result;
 use crate::plot::{Chart, line_chart};
 
@@ -50,14 +50,14 @@ fn answers_values() -> Result<String> {
             "the answers chapter says 高鹗 is preferred at first: update it",
         ));
     }
-    a.put("scores", list(&s));
+    a.put("scores", prose_number(&tuple_exact(&s)));
     a.put("q", list(&q));
     a.put("q_right", fixed6(q[0]));
     a.put("q_gao", fixed6(q[1]));
     a.put("ce", fixed6(ce));
-    a.put("grad", list(&g));
+    a.put("grad", prose_number(&list(&g)));
     a.put("lr", ANSWER_LR);
-    a.put("scores_after", list(&s1));
+    a.put("scores_after", prose_number(&list(&s1)));
     a.put("q_after", list(&q1));
     a.put("q_right_after", fixed6(q1[0]));
     a.put("ce_after", fixed6(ce1));
@@ -98,7 +98,7 @@ fn answers_figure(lang: usize) -> Result<String> {
         pick(
             [
                 "Gradient steps on the answer scores",
-                "在答案得分上走梯度步",
+                "对候选答案得分做梯度下降",
             ],
             lang,
         ),

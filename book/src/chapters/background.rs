@@ -5,7 +5,7 @@
 
 use ce_mle::likelihood::log_likelihood;
 
-use super::{Anchored, Outputs, fixed6, trimmed, tuple_exact};
+use super::{Anchored, Outputs, fixed6, tuple_exact};
 use crate::error::Result;
 
 /// Vocabulary size of the background chapter's uniform next-token model.
@@ -25,7 +25,10 @@ fn background_values() -> Result<String> {
     let probs = BACKGROUND_PROBS;
     let ce = -log_likelihood(&probs)? / probs.len() as f64;
     a.put("tokens_n", probs.len());
-    a.put("text_prob", trimmed(probs.iter().product()));
+    // The product of these dyadic probabilities is exact in f64: print every digit (1/128 is
+    // 0.0078125, which six decimals would cut to 0.007812).
+    let product: f64 = probs.iter().product();
+    a.put("text_prob", format!("{product}"));
     a.put("tokens_probs", tuple_exact(&probs));
     a.put("tokens_ce", fixed6(ce));
     a.put("tokens_ppl", fixed6(ce.exp()));

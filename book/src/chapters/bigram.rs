@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use ce_mle::lm::BigramRun;
 
-use super::{Anchored, Outputs, book_err, fixed6, trimmed};
+use super::{Anchored, Outputs, book_err, fixed6, prose_number, trimmed};
 use crate::error::Result;
 
 /// The bigram chapter's small text, short enough to count its bigrams by hand: "CE =
@@ -124,13 +124,13 @@ fn bigram_values(r: &BigramRun) -> Result<String> {
     a.put("ce_trained", fixed6(rep.ce_trained));
     a.put("ppl_counting", fixed6(rep.perplexity_counting));
     a.put("ppl_trained", fixed6(rep.perplexity_trained));
-    a.put("mean_kl", format!("{:.2e}", rep.mean_kl));
+    a.put("mean_kl", prose_number(&format!("{:.2e}", rep.mean_kl)));
     a.put("iterations", rep.iterations);
     a.put("ln_v", fixed6((v as f64).ln()));
     a.put("initial_gap", fixed6(r.training.gaps[0]));
     a.put(
         "p_unseen",
-        format!("{:.1e}", r.training.model.prob('C', '交')?),
+        prose_number(&format!("{:.1e}", r.training.model.prob('C', '交')?)),
     );
     a.put("unseen_text", BIGRAM_UNSEEN_TEXT);
     a.put(
@@ -140,7 +140,10 @@ fn bigram_values(r: &BigramRun) -> Result<String> {
     a.put("lr", opts.lr);
     a.put("beta1", opts.betas.0);
     a.put("beta2", opts.betas.1);
-    a.put("tolerance", format!("{:.0e}", opts.tolerance));
+    a.put(
+        "tolerance",
+        prose_number(&format!("{:.0e}", opts.tolerance)),
+    );
     a.put("max_iters", opts.max_iters);
     a.put("vocab_cap", ce_mle::lm::DEFAULT_MAX_VOCAB);
     Ok(a.0)
@@ -197,7 +200,7 @@ fn bigram_corpus_values(run: &CorpusRun) -> Result<String> {
     a.put("ppl_trained", format!("{:.3}", rep.perplexity_trained));
     a.put("ce_counting_short", format!("{:.2}", rep.ce_counting));
     a.put("ppl_round", format!("{:.0}", rep.perplexity_counting));
-    a.put("mean_kl", format!("{:.2e}", rep.mean_kl));
+    a.put("mean_kl", prose_number(&format!("{:.2e}", rep.mean_kl)));
     a.put("iterations", rep.iterations);
     a.put("converged", rep.converged);
     let all = rep.vocab_size * rep.vocab_size;

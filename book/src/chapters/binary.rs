@@ -12,7 +12,9 @@ use ce_mle::loss::{
     binary_cross_entropy_with_logits, cross_entropy, mse_loss,
 };
 
-use super::{Anchored, Outputs, book_err, fixed6, scalar, trimmed, tuple_exact, tuple_fixed6};
+use super::{
+    Anchored, Outputs, book_err, fixed6, prose_number, scalar, trimmed, tuple_exact, tuple_fixed6,
+};
 use crate::error::Result;
 
 /// Logits of the binary chapter's example (one sample, three labels).
@@ -50,7 +52,7 @@ fn binary_values() -> Result<String> {
                 .map_err(book_err)
         })
         .collect::<Result<_>>()?;
-    a.put("logits", tuple_exact(&BIN_LOGITS));
+    a.put("logits", prose_number(&tuple_exact(&BIN_LOGITS)));
     a.put("targets", tuple_exact(&BIN_TARGETS));
     let s: Vec<f64> = BIN_LOGITS.iter().map(|&x| sigma(x)).collect();
     a.put("sigmas", tuple_fixed6(&s));
@@ -80,7 +82,10 @@ fn binary_values() -> Result<String> {
         &DMatrix::from_element(1, 1, 1.0),
         &BceOptions::default(),
     )?)?;
-    a.put("clamp", ce_mle::loss::BCE_LOG_CLAMP);
+    a.put(
+        "clamp",
+        prose_number(&ce_mle::loss::BCE_LOG_CLAMP.to_string()),
+    );
     a.put("clamped_loss", trimmed(clamped));
 
     // Two-class softmax = sigmoid of the logit difference.

@@ -12,7 +12,7 @@ use ce_mle::likelihood::categorical_mle;
 use ce_mle::loss::{CrossEntropyOptions, Reduction, Target, cross_entropy};
 
 use super::information::{SOFT_P, SOFT_Q};
-use super::{Anchored, Outputs, book_err, dist, fixed6, scalar, tuple_exact};
+use super::{Anchored, Outputs, book_err, dist, fixed6, prose_number, scalar, tuple_exact};
 use crate::error::Result;
 
 /// Predicted distributions of the chapter's worked example (two samples, three classes;
@@ -102,7 +102,10 @@ pub fn conditional_frequencies(
 /// Every number the equivalence chapter quotes, as `ANCHOR` regions.
 fn equivalence_values() -> Result<String> {
     let mut a = Anchored::default();
-    a.put("tolerance", format!("{:e}", super::LISTING_TOLERANCE));
+    a.put(
+        "tolerance",
+        prose_number(&format!("{:e}", super::LISTING_TOLERANCE)),
+    );
 
     // Worked example: CE per sample, sum = NLL, mean = NLL / N.
     let targets = worked_targets();

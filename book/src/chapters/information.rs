@@ -108,19 +108,19 @@ fn information_ce_curve(lang: &str) -> Result<String> {
         lang,
         Texts {
             title: "Cross-entropy H(p, q) of two classes, p = (CURVE_P)",
-            x: "q = model probability of class 0",
+            x: "q₀ = model probability of class 0",
             y: "H(p, q) (nats)",
         },
         Texts {
             title: "两类的交叉熵 H(p, q)，p = (CURVE_P)",
-            x: "q = 模型给类别 0 的概率",
+            x: "q₀ = 模型给类别 0 的概率",
             y: "H(p, q)（奈特）",
         },
     );
     let marker = if lang == "zh" {
-        format!("最小值 H(p) = {hp:.3}，在 q = p 处")
+        format!("最小值 H(p) = {hp:.3}，在 q₀ = p₀ 处")
     } else {
-        format!("minimum H(p) = {hp:.3}, at q = p")
+        format!("minimum H(p) = {hp:.3}, at q₀ = p₀")
     };
     // A drop line from the q axis to the minimum marks where it is and what it is worth.
     // The title names the target: p = (CURVE_P, 1 − CURVE_P).

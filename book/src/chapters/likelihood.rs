@@ -12,8 +12,8 @@ use ce_mle::loss::{CrossEntropyOptions, Target, cross_entropy, cross_entropy_wit
 use ce_mle::softmax::softmax;
 
 use super::{
-    Anchored, Outputs, Texts, check_lang, fixed6, lang_texts, scalar, trimmed, tuple_exact,
-    tuple_fixed6,
+    Anchored, Outputs, Texts, check_lang, fixed6, lang_texts, prose_number, scalar, trimmed,
+    tuple_exact, tuple_fixed6,
 };
 use crate::error::Result;
 use crate::plot::{Chart, line_chart};
@@ -75,7 +75,10 @@ fn likelihood_values() -> Result<String> {
     let factors = vec![0.1; UNDERFLOW_FACTORS];
     a.put("underflow_n", UNDERFLOW_FACTORS);
     a.put("underflow_product", factors.iter().product::<f64>());
-    a.put("underflow_log", fixed6(log_likelihood(&factors)?));
+    a.put(
+        "underflow_log",
+        prose_number(&fixed6(log_likelihood(&factors)?)),
+    );
     let mut product = 1.0_f64;
     let mut first_zero = 0;
     let mut last_positive = 1.0;
@@ -89,8 +92,11 @@ fn likelihood_values() -> Result<String> {
     }
     a.put("first_zero", first_zero);
     a.put("last_positive_n", first_zero - 1);
-    a.put("last_positive", format!("{last_positive:e}"));
-    a.put("min_positive", format!("{:e}", f64::from_bits(1)));
+    a.put("last_positive", prose_number(&format!("{last_positive:e}")));
+    a.put(
+        "min_positive",
+        prose_number(&format!("{:e}", f64::from_bits(1))),
+    );
 
     // Coin flips: the Bernoulli MLE is the frequency of heads.
     let heads = COIN_FLIPS.iter().filter(|&&h| h).count();
@@ -140,10 +146,24 @@ fn likelihood_values() -> Result<String> {
     a.put("gd_steps", GD_STEPS);
     a.put("gd_mid", GD_MID);
     a.put("gd_q10", tuple_fixed6(it[GD_MID].as_slice()));
-    a.put("gd_err10", format!("{:.1e}", err(&it[GD_MID])));
+    a.put(
+        "gd_err10",
+        prose_number(&format!("{:.1e}", err(&it[GD_MID]))),
+    );
     a.put("gd_final", tuple_fixed6(it[GD_STEPS].as_slice()));
-    a.put("gd_err", format!("{:.1e}", err(&it[GD_STEPS])));
+    a.put(
+        "gd_err",
+        prose_number(&format!("{:.1e}", err(&it[GD_STEPS]))),
+    );
     Ok(a.0)
+}
+
+/// `k` as a Unicode subscript (`2` → `₂`), for figure labels, which are text, not TeX.
+fn subscript(k: usize) -> String {
+    k.to_string()
+        .chars()
+        .map(|d| char::from_u32(0x2080 + d.to_digit(10).unwrap_or(0)).unwrap_or(d))
+        .collect()
 }
 
 fn likelihood_gd(lang: &str) -> Result<String> {
@@ -155,12 +175,12 @@ fn likelihood_gd(lang: &str) -> Result<String> {
         Texts {
             title: "Gradient descent on the mean cross-entropy",
             x: "step",
-            y: "model probability q_k",
+            y: "model probability",
         },
         Texts {
             title: "对平均交叉熵做梯度下降",
             x: "步数",
-            y: "模型概率 q_k",
+            y: "模型概率",
         },
     );
     let mut chart = Chart::new(t.title, t.x, t.y);
@@ -171,9 +191,9 @@ fn likelihood_gd(lang: &str) -> Result<String> {
             .map(|(s, q)| (s as f64, q[k]))
             .collect();
         let name = if lang == "zh" {
-            format!("q_{k} → 频率 {}", trimmed(p_hat[k]))
+            format!("q{} → 频率 {}", subscript(k), trimmed(p_hat[k]))
         } else {
-            format!("q_{k} → frequency {}", trimmed(p_hat[k]))
+            format!("q{} → frequency {}", subscript(k), trimmed(p_hat[k]))
         };
         chart = chart.with_series(&name, points);
     }

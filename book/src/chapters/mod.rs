@@ -12,7 +12,6 @@ use crate::error::{Error, Result};
 use crate::paths::LANGUAGES;
 
 pub mod answers;
-pub mod appendix;
 pub mod background;
 pub mod bigram;
 pub mod binary;
@@ -20,6 +19,7 @@ pub mod equivalence;
 pub mod glossary;
 pub mod information;
 pub mod likelihood;
+pub mod maintainers;
 pub mod options;
 pub mod sentiment;
 pub mod softmax;
@@ -59,7 +59,7 @@ pub const ALL: &[Outputs] = &[
     strategies::OUTPUTS,
     training::OUTPUTS,
     glossary::OUTPUTS,
-    appendix::OUTPUTS,
+    maintainers::OUTPUTS,
 ];
 
 /// Tolerance of the book's listings: two computations of the same quantity in `f64` agree
@@ -122,6 +122,70 @@ pub(crate) fn sci_tex(x: f64, digits: usize) -> String {
     }
 }
 
+/// A number (or a tuple of numbers) as formatted by Rust, rewritten for prose: a minus sign is
+/// U+2212 (`-0.5` → `−0.5`), an infinity `∞`, and scientific notation a power of ten
+/// (`9.76e-5` → `9.76 × 10⁻⁵`, `1e-12` → `10⁻¹²`). Inside `$…$` the book writes TeX instead
+/// (see [`sci_tex`]).
+pub(crate) fn prose_number(s: &str) -> String {
+    const SUP: [char; 10] = ['⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'];
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let starts_number = i == 0 || !chars[i - 1].is_alphanumeric();
+        if c == '-' && starts_number {
+            out.push('−');
+            i += 1;
+            continue;
+        }
+        if c.is_ascii_digit() && starts_number {
+            // A mantissa, then maybe `e`, a sign and an exponent.
+            let mut j = i;
+            while j < chars.len() && (chars[j].is_ascii_digit() || chars[j] == '.') {
+                j += 1;
+            }
+            let mantissa: String = chars[i..j].iter().collect();
+            let mut k = j + 1;
+            if chars.get(k) == Some(&'-') {
+                k += 1;
+            }
+            let digits = chars[k.min(chars.len())..]
+                .iter()
+                .take_while(|d| d.is_ascii_digit())
+                .count();
+            if chars.get(j) == Some(&'e') && digits > 0 {
+                let exp: String = chars[j + 1..k + digits]
+                    .iter()
+                    .map(|&d| match d {
+                        '-' => '⁻',
+                        d => SUP[d.to_digit(10).unwrap_or(0) as usize],
+                    })
+                    .collect();
+                if mantissa != "1" {
+                    out.push_str(&mantissa);
+                    out.push_str(" × ");
+                }
+                out.push_str("10");
+                out.push_str(&exp);
+                i = k + digits;
+            } else {
+                out.push_str(&mantissa);
+                i = j;
+            }
+            continue;
+        }
+        if chars[i..].starts_with(&['i', 'n', 'f']) && starts_number {
+            out.push('∞');
+            i += 3;
+            continue;
+        }
+        out.push(c);
+        i += 1;
+    }
+    out
+}
+
 /// Axis labels and legends of a figure, per language.
 pub(crate) struct Texts {
     pub(crate) title: &'static str,
@@ -167,4 +231,23 @@ pub(crate) fn pick(t: [&str; 2], lang: usize) -> &str {
 /// A fraction as a whole percentage: `0.873` → `87%`.
 pub(crate) fn pct(x: f64) -> String {
     format!("{:.0}%", 100.0 * x)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prose_number;
+
+    #[test]
+    fn numbers_for_prose() {
+        assert_eq!(prose_number("-0.040559"), "−0.040559");
+        assert_eq!(prose_number("(2.0, -1.0, 0.5)"), "(2.0, −1.0, 0.5)");
+        assert_eq!(prose_number("-inf"), "−∞");
+        assert_eq!(prose_number("9.76e-5"), "9.76 × 10⁻⁵");
+        assert_eq!(prose_number("1e-12"), "10⁻¹²");
+        assert_eq!(prose_number("5e-324"), "5 × 10⁻³²⁴");
+        assert_eq!(prose_number("1e3"), "10³");
+        assert_eq!(prose_number("-100"), "−100");
+        assert_eq!(prose_number("NaN"), "NaN");
+        assert_eq!(prose_number("0.05"), "0.05");
+    }
 }

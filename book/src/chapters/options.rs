@@ -9,7 +9,8 @@ use ce_mle::information::entropy;
 use ce_mle::loss::{CrossEntropyOptions, Reduction, Target, cross_entropy};
 
 use super::{
-    Anchored, Outputs, book_err, dist, fixed6, scalar, trimmed, tuple_exact, tuple_fixed6,
+    Anchored, Outputs, book_err, dist, fixed6, prose_number, scalar, trimmed, tuple_exact,
+    tuple_fixed6,
 };
 use crate::error::Result;
 
@@ -50,7 +51,11 @@ fn options_values() -> Result<String> {
     a.put("logits_tex", rows.join(" \\\\ "));
     a.put(
         "ignore_default",
-        CrossEntropyOptions::<f64>::default().ignore_index,
+        prose_number(
+            &CrossEntropyOptions::<f64>::default()
+                .ignore_index
+                .to_string(),
+        ),
     );
     a.put("sum", fixed6(per.sum()));
     a.put("mean", fixed6(per.sum() / 3.0));
@@ -130,9 +135,12 @@ fn options_values() -> Result<String> {
     a.put("f64_loss", format!("{l64:?}"));
     a.put(
         "f32_rel",
-        format!("{:.1e}", ((f64::from(l32) - l64) / l64).abs()),
+        prose_number(&format!("{:.1e}", ((f64::from(l32) - l64) / l64).abs())),
     );
-    a.put("f32_unit", format!("{:.1e}", f64::from(f32::EPSILON) / 2.0));
+    a.put(
+        "f32_unit",
+        prose_number(&format!("{:.1e}", f64::from(f32::EPSILON) / 2.0)),
+    );
 
     // The JSON command and the golden fixtures.
     let out = ce_mle::torch_json::run_json(JSON_CASE)?;

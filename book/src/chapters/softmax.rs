@@ -12,7 +12,8 @@ use ce_mle::loss::{CrossEntropyOptions, Target, cross_entropy, cross_entropy_wit
 use ce_mle::softmax::{log_softmax, logsumexp, softmax};
 
 use super::{
-    Anchored, Outputs, book_err, fixed6, scalar, sci_tex, trimmed, tuple_exact, tuple_fixed6,
+    Anchored, Outputs, book_err, fixed6, prose_number, scalar, sci_tex, trimmed, tuple_exact,
+    tuple_fixed6,
 };
 use crate::error::Result;
 
@@ -50,8 +51,8 @@ fn softmax_values() -> Result<String> {
     let small = DMatrix::from_row_slice(1, 2, &SMALL_LOGITS);
     let naive_lse = SMALL_LOGITS.iter().map(|z| z.exp()).sum::<f64>().ln();
     a.put("small_z", tuple_exact(&SMALL_LOGITS));
-    a.put("small_naive", format!("{naive_lse:?}"));
-    a.put("small_stable", fixed6(logsumexp(&small)?[0]));
+    a.put("small_naive", prose_number(&format!("{naive_lse:?}")));
+    a.put("small_stable", prose_number(&fixed6(logsumexp(&small)?[0])));
     let dom = DMatrix::from_row_slice(1, 2, &DOMINANT_LOGITS);
     let exact = (DOMINANT_LOGITS[1] - DOMINANT_LOGITS[0]).exp().ln_1p();
     let naive = (1.0 + (DOMINANT_LOGITS[1] - DOMINANT_LOGITS[0]).exp()).ln();
@@ -59,6 +60,15 @@ fn softmax_values() -> Result<String> {
     a.put("dom_stable", sci_tex(-log_softmax(&dom)?[(0, 0)], 6));
     a.put("dom_exact", sci_tex(exact, 6));
     a.put("dom_naive", format!("{naive:?}"));
+    // The gradient q − y of that loss: its class-1 component is q₁ > 0 (the chapter says so).
+    let (_, dom_grad) =
+        cross_entropy_with_grad(&dom, Target::Indices(&[0]), &CrossEntropyOptions::default())?;
+    if dom_grad[(0, 1)] <= 0.0 {
+        return Err(book_err(
+            "the softmax chapter says q₁ > 0 at the dominant logits",
+        ));
+    }
+    a.put("dom_q1", sci_tex(dom_grad[(0, 1)], 6));
 
     // Shift invariance and the bounds of logsumexp.
     let z = DMatrix::from_row_slice(1, 3, &GRAD_LOGITS);
@@ -81,7 +91,7 @@ fn softmax_values() -> Result<String> {
     let qv: Vec<f64> = q.row(0).iter().copied().collect();
     let gv: Vec<f64> = g.row(0).iter().copied().collect();
     a.put("grad_softmax", tuple_fixed6(&qv));
-    a.put("grad_value", tuple_fixed6(&gv));
+    a.put("grad_value", prose_number(&tuple_fixed6(&gv)));
     let mut worst = 0.0_f64;
     for k in 0..3 {
         let (mut up, mut down) = (z.clone(), z.clone());
@@ -93,8 +103,16 @@ fn softmax_values() -> Result<String> {
         let numeric = (f(&up)? - f(&down)?) / (2.0 * FD_STEP);
         worst = worst.max((numeric - g[(0, k)]).abs());
     }
-    a.put("fd_step", format!("{FD_STEP:e}"));
-    a.put("fd_error", format!("{worst:.1e}"));
+    // TeX (the step sits in `$h = …$`): 10^{-6}, not 1e-6, which would read as e − 6.
+    let step = format!("{FD_STEP:e}");
+    a.put(
+        "fd_step",
+        match step.split_once('e') {
+            Some(("1", exp)) => format!("10^{{{exp}}}"),
+            _ => sci_tex(FD_STEP, 1),
+        },
+    );
+    a.put("fd_error", prose_number(&format!("{worst:.1e}")));
 
     // The Hessian and its eigenvalues.
     let qd = DVector::from_row_slice(&qv);

@@ -52,6 +52,17 @@ fn strategy_runs() -> Result<StrategyRuns> {
     })
 }
 
+/// The priors of the MAP reading of the penalised mean loss on `n` samples: the variance
+/// `1/(2nλ₂)` of the Gaussian prior that `λ₂‖W‖²` stands for, and the scale `1/(nλ₁)` of the
+/// Laplace prior that `λ₁‖W‖₁` stands for (with [`L2`] and [`L1`]). Multiplied by `n`, the mean
+/// loss becomes the negative log-likelihood, and `nλ₂w²` is `w²/(2·variance)`, `nλ₁|w|` is
+/// `|w|/scale`.
+#[must_use]
+pub fn map_priors(n: usize) -> (f64, f64) {
+    let n = n as f64;
+    (1.0 / (2.0 * n * L2), 1.0 / (n * L1))
+}
+
 /// Per feature j, Σ_c |W_cj|.
 fn feature_weights(m: &SoftmaxClassifier) -> Vec<f64> {
     let w = &m.linear.weight;
@@ -60,13 +71,16 @@ fn feature_weights(m: &SoftmaxClassifier) -> Vec<f64> {
 
 /// Every number of the strategies chapter.
 fn strategies_values(r: &StrategyRuns) -> Result<String> {
-    let (_, _, val) = overfit_setup()?;
+    let (_, train, val) = overfit_setup()?;
     let mut a = Anchored::default();
     a.put("epochs", OVERFIT_EPOCHS);
     a.put("copies", JITTER.0);
     a.put("sigma", JITTER.1);
     a.put("l2", L2);
     a.put("l1", L1);
+    let (variance, scale) = map_priors(OVERFIT_TRAIN);
+    a.put("l2_prior_var", variance);
+    a.put("l1_prior_scale", scale);
     a.put("patience", PATIENCE);
     a.put("n_train", OVERFIT_TRAIN);
     a.put("features", OVERFIT_FEATURES);
@@ -129,6 +143,8 @@ fn strategies_values(r: &StrategyRuns) -> Result<String> {
     a.put("early_best_val", fixed6(ev));
     a.put("early_saved", OVERFIT_EPOCHS - stopped);
     a.put("early_val_restored", fixed6(r.early.1.mean_loss(&val)?));
+    a.put("early_end_train", fixed6(r.early.1.mean_loss(&train)?));
+    a.put("early_acc", pct(r.early.1.accuracy(&val.x, &val.y)?));
 
     // Token dropout on the sentiment classifier.
     let config = sentiment_config();
@@ -213,7 +229,13 @@ fn strategies_weights_figure(r: &StrategyRuns, lang: usize) -> Result<String> {
             ],
             lang,
         ),
-        pick(["Σ_c |W_cj|", "Σ_c |W_cj|"], lang),
+        pick(
+            [
+                "|weight| summed over the 3 classes",
+                "3 个类别的权重绝对值之和",
+            ],
+            lang,
+        ),
     )
     .with_series(pick(["no penalty", "不加惩罚"], lang), pts(&r.plain.1))
     .with_series(pick(["L2", "L2 正则化"], lang), pts(&r.l2.1))

@@ -13,7 +13,7 @@ use ce_mle::data::{Classification, rng};
 use ce_mle::nn::{Linear, SoftmaxClassifier};
 use ce_mle::train::{EarlyStopping, FitConfig, History, OptimizerSpec, Regularization, fit_with};
 
-use super::{Anchored, Outputs, argmin, book_err, curve, fixed6, pct, pick};
+use super::{Anchored, Outputs, argmin, book_err, curve, fixed6, pct, pick, prose_number};
 use crate::error::Result;
 use crate::plot::{Chart, line_chart};
 
@@ -197,7 +197,7 @@ fn tradeoffs_values(
     let z = DVector::from_row_slice(&[2.0, 1.0, 0.1]);
     let (lo, hi) = hessian_eigen_range(&z)?;
     a.put("hess_z", "(2, 1, 0.1)");
-    a.put("hess_min", format!("{:.1e}", lo.abs()));
+    a.put("hess_min", prose_number(&format!("{:.1e}", lo.abs())));
     a.put("hess_max", fixed6(hi));
     Ok(a.0)
 }
@@ -239,8 +239,8 @@ fn tradeoffs_shift_figure((train_ce, rows): &(f64, Vec<ShiftRow>), lang: usize) 
         ),
         pick(
             [
-                "shift δ of the test inputs (in σ)",
-                "测试输入的偏移量 δ（以 σ 为单位）",
+                "shift δ of the test inputs (in class standard deviations)",
+                "测试输入的偏移量 δ（以类内标准差为单位）",
             ],
             lang,
         ),

@@ -48,7 +48,6 @@
 
 pub mod checks;
 mod config;
-pub mod data;
 mod erf;
 mod float;
 pub mod layers;
