@@ -59,6 +59,9 @@
 //! 31 | non-finite or huge `label_smoothing` | `torch_json::result_of` | `InvalidCase` (`"Infinity"`), `InvalidLabelSmoothing` (1e308) | `catalogue::case_infinite_label_smoothing_is_not_a_number`
 //! 32 | text that is not JSON, or JSON that is neither a case nor a list | `torch_json::run_json` | `InvalidCase` | `torch_json::a_list_gives_a_list_in_order_and_bad_documents_are_errors`
 //! 33 | nesting deeper than the JSON parser's limit (128) | `torch_json::run_json` | `InvalidCase` | `catalogue::case_nesting_deeper_than_the_parser_allows`
+//! 74 | `shape` that disagrees with the nested list of `input` (`[[1, 2]]` with `[2, 1]`, `[[]]` with `[0, 3]`) or is not a list of sizes; sizes (zeros left out) that multiply beyond `MAX_ELEMENTS` | `torch_json::result_of` | `InvalidCase`; `TooLarge` | `torch_json::shape_writes_an_empty_batch_and_must_agree_with_the_list`
+//! 75 | `dim` outside `−ndim..ndim`; a `dim` that is not one integer (a float, a list), or given to an operation other than the softmax family | `torch_json::result_of` (`loss::nd::softmax_family_dim`) | `ShapeMismatch` (`dim`); `InvalidCase` | `torch_json::dim_chooses_the_axis_of_the_softmax_family`
+//! 76 | a field written twice; a class-index target written as an integer beyond int64 (also beyond u64, which `serde_json` alone reads as a float) | `torch_json::run_json` | `InvalidCase` | `torch_json::integers_beyond_u64_and_duplicate_fields_are_refused`
 //!
 //! ### Optimisers and training
 //!
@@ -86,13 +89,13 @@
 //! 49 | unreadable corpus (no read permission; as root, checked by a child process running as `nobody`) | `corpus::load_corpus` | `Io` | `catalogue::corpus_without_read_permission`
 //! 50 | Markdown roots missing, without prose, or not UTF-8 | `corpus::markdown_corpus` | `Io`, `Corpus` | `corpus::markdown_corpus_errors`
 //! 51 | vocabulary cap < 2 or > `MAX_VOCAB`; empty text | `lm::Vocab::from_text` | `InvalidHyperParameter`, `TooLarge`, `Empty` | `catalogue::vocabulary_cap_out_of_range`
-//! 74 | n-gram counts of an empty sequence, a vocabulary of 0 tokens, order 0, an order whose packed ids do not fit in 128 bits, a token id ≥ V | `lm::NgramCounts::new` | `Empty`, `InvalidHyperParameter`, `TooLarge`, `InvalidValue` | `ngram::counts_refuse_bad_input`
-//! 75 | model order outside 1..=max_order; add-k `k` ≤ 0, NaN or ∞; Kneser–Ney discounts outside (0, r] | `lm::AddK::new`, `lm::WittenBell::new`, `lm::KneserNey::new`, `lm::KneserNey::with_discounts` | `InvalidHyperParameter` | `ngram::models_refuse_bad_orders_and_parameters`
-//! 76 | cross-entropy of fewer than 2 tokens, or of a token id ≥ V | `lm::NextToken::cross_entropy` | `Corpus`, `InvalidValue` | `ngram::cross_entropy_refuses_short_or_out_of_vocabulary_tokens`
-//! 77 | empty text, a split leaving fewer than 2 characters on a side, a training fraction outside (0, 1), more than `MAX_VOCAB` distinct characters | `lm::CharSplit::new` | `Corpus`, `InvalidHyperParameter`, `TooLarge` | `ngram::split_refuses_bad_text_and_fractions`
-//! 78 | a validation (or training) character outside a given vocabulary without unknown token (with one, it maps to it) | `lm::CharSplit::with_vocab` | `Corpus` (`<validation>`, the character and its index) | `ngram::validation_characters_outside_the_vocabulary`
-//! 79 | empty, binary (non-UTF-8), too short or missing corpus file for a split | `lm::CharSplit::load` | `Corpus` (the path), `Io` | `ngram::split_of_empty_binary_or_missing_files`
-//! 80 | baseline options: order 0, empty `k` grid, a `k` ≤ 0, held-out fraction outside (0, 1) | `lm::baselines` | `InvalidHyperParameter` | `ngram::baseline_options_out_of_range`
+//! 77 | n-gram counts of an empty sequence, a vocabulary of 0 tokens, order 0, an order whose packed ids do not fit in 128 bits, a token id ≥ V | `lm::NgramCounts::new` | `Empty`, `InvalidHyperParameter`, `TooLarge`, `InvalidValue` | `ngram::counts_refuse_bad_input`
+//! 78 | model order outside 1..=max_order; add-k `k` ≤ 0, NaN or ∞; Kneser–Ney discounts outside (0, r] | `lm::AddK::new`, `lm::WittenBell::new`, `lm::KneserNey::new`, `lm::KneserNey::with_discounts` | `InvalidHyperParameter` | `ngram::models_refuse_bad_orders_and_parameters`
+//! 79 | cross-entropy of fewer than 2 tokens, or of a token id ≥ V | `lm::NextToken::cross_entropy` | `Corpus`, `InvalidValue` | `ngram::cross_entropy_refuses_short_or_out_of_vocabulary_tokens`
+//! 80 | empty text, a split leaving fewer than 2 characters on a side, a training fraction outside (0, 1), more than `MAX_VOCAB` distinct characters | `lm::CharSplit::new` | `Corpus`, `InvalidHyperParameter`, `TooLarge` | `ngram::split_refuses_bad_text_and_fractions`
+//! 81 | a validation (or training) character outside a given vocabulary without unknown token (with one, it maps to it) | `lm::CharSplit::with_vocab` | `Corpus` (`<validation>`, the character and its index) | `ngram::validation_characters_outside_the_vocabulary`
+//! 82 | empty, binary (non-UTF-8), too short or missing corpus file for a split | `lm::CharSplit::load` | `Corpus` (the path), `Io` | `ngram::split_of_empty_binary_or_missing_files`
+//! 83 | baseline options: order 0, empty `k` grid, a `k` ≤ 0, held-out fraction outside (0, 1) | `lm::baselines` | `InvalidHyperParameter` | `ngram::baseline_options_out_of_range`
 //!
 //! ### The GPT (`lm::gpt`)
 //!

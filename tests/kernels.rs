@@ -470,3 +470,182 @@ fn every_vector_width_gives_the_same_bits() {
         assert!(narrow == wide, "level {level} differs");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Fuzzing regressions: what the differential target `fuzz/fuzz_targets/loss_fast.rs` found,
+// each input minimised and written out (see `fuzz/README.md`).
+// ---------------------------------------------------------------------------------------------
+
+/// The row-major softmax family named `C = 0` in the cross-entropy's words ("input has zero
+/// classes") where the matrix API says "logits have zero classes": the same error now.
+#[test]
+fn fuzz_rows_softmax_family_with_zero_classes_gives_the_matrix_error() {
+    let want = softmax::softmax(&DMatrix::<f64>::zeros(0, 0)).unwrap_err();
+    let errors = [
+        rows::softmax::<f64>(&[], 0, &mut []).unwrap_err(),
+        rows::log_softmax::<f64>(&[], 0, &mut []).unwrap_err(),
+        rows::logsumexp::<f64>(&[], 0, &mut []).unwrap_err(),
+    ];
+    for e in errors {
+        assert!(same_error(&e, &want), "{e} vs {want}");
+    }
+}
+
+/// An ignored row of only `−∞` (legal: it is skipped) left its gradient unwritten in the
+/// caller's buffer of `rows::cross_entropy_with_grad`, whose docs promise every element.
+#[test]
+fn fuzz_ignored_row_of_only_negative_infinity_gets_a_zero_gradient() {
+    let ninf = f64::NEG_INFINITY;
+    let z = [1.0, 1.0, 1.0, ninf, ninf, ninf];
+    let t = [0, -100];
+    let opts = CrossEntropyOptions::default().reduction(Reduction::Sum);
+    let mut g = [f64::NAN; 6];
+    let l = rows::cross_entropy_with_grad(&z, 3, RowTarget::Indices(&t), &opts, &mut g).unwrap();
+    let l = l.scalar().unwrap();
+    assert!(near(l, 3f64.ln(), 2.0, f64::EPSILON, l), "{l}");
+    let third = 1.0 / 3.0;
+    for (got, want) in g.iter().zip([third - 1.0, third, third]) {
+        assert!(near(*got, want, 2.0, f64::EPSILON, 1.0), "{g:?}");
+    }
+    assert_eq!(&g[3..], &[0.0; 3]);
+    let z32 = z.map(|x| x as f32);
+    let mut g32 = [f32::NAN; 6];
+    let opts32 = CrossEntropyOptions::<f32>::default().reduction(Reduction::Sum);
+    rows::cross_entropy_with_grad(&z32, 3, RowTarget::Indices(&t), &opts32, &mut g32).unwrap();
+    assert_eq!(&g32[3..], &[0.0; 3]);
+}
+
+/// Under `Mean`, kept class weights in the subnormal range next to a weight of 1 make the
+/// denominator `Σ w_y = 1e-323`, whose reciprocal overflows: the fast path multiplied the
+/// gradient by `1/1e-323 = ∞` and returned NaN (PyTorch 2.15 returns `inf`/NaN here too).
+/// Such cases are now left to the reference loops, which divide. (Their answer is finite but
+/// not accurate: `w_y·(q − 1)` underflows before the division; see the report of the fuzzing
+/// issue.)
+#[test]
+fn fuzz_subnormal_mean_denominator_gives_no_nan_gradient() {
+    let z = DMatrix::<f64>::zeros(2, 2);
+    let t = [1, 1];
+    let opts = CrossEntropyOptions::default().weight(DVector::from_vec(vec![1.0, 5e-324]));
+    let (l, g) = cross_entropy_with_grad(&z, Target::Indices(&t), &opts).unwrap();
+    assert!(g.iter().all(|x| x.is_finite()), "{g}");
+    let (lr, gr) = reference::cross_entropy_with_grad(&z, Target::Indices(&t), &opts).unwrap();
+    assert_eq!((&l, &g), (&lr, &gr));
+    // The row-major API and its in-place form give the same, and write the gradient.
+    let data = row_major(&z);
+    let mut gd = vec![f64::NAN; 4];
+    let l2 = rows::cross_entropy_with_grad(&data, 2, RowTarget::Indices(&t), &opts, &mut gd);
+    assert_eq!(l2.unwrap(), lr);
+    assert_eq!(gd, row_major(&gr));
+    let mut buf = data.clone();
+    let l3 = rows::cross_entropy_backward_in_place(&mut buf, 2, RowTarget::Indices(&t), &opts);
+    assert_eq!(l3.unwrap(), lr);
+    assert_eq!(buf, gd);
+}
+
+/// Class weights whose total overflows (`f64::MAX` twice), without label smoothing: the
+/// smoothing term `ε·(W·q − w_k)/C` is absent, but the reference evaluated `0·∞ = NaN`, and
+/// so did the strided kernel (a `DMatrix` of 8 rows or more, K-dimensional inputs) in its
+/// per-row factor `(1 − ε)·w_y + ε·W/C`. PyTorch 2.15 gives the finite gradient
+/// `w_y·(q − onehot)`: here `q = 1/3`, so `−⅔·MAX` and `⅓·MAX`.
+#[test]
+fn fuzz_weights_whose_total_overflows_give_a_finite_gradient_without_smoothing() {
+    let max = f64::MAX;
+    let w = DVector::from_vec(vec![max, max, 1.0]);
+    // PyTorch: cross_entropy(zeros(1, 3), [0], weight=[MAX, MAX, 1], reduction='sum').
+    let want = [-1.198_462_089_908_210_5e308, 5.992_310_449_541_052e307];
+    for eps in [0.0, -0.0] {
+        let opts = CrossEntropyOptions::default()
+            .weight(w.clone())
+            .reduction(Reduction::Sum)
+            .label_smoothing(eps);
+        // One row (reference and contiguous kernel) and nine (the strided kernel's lanes).
+        for n in [1, 9] {
+            let z = DMatrix::<f64>::zeros(n, 3);
+            let t = vec![0; n];
+            let (l, g) = cross_entropy_with_grad(&z, Target::Indices(&t), &opts).unwrap();
+            let (lr, gr) =
+                reference::cross_entropy_with_grad(&z, Target::Indices(&t), &opts).unwrap();
+            assert_eq!(l.scalar(), Some(f64::INFINITY), "MAX·ln 3 overflows");
+            assert_eq!(lr, l);
+            for r in 0..n {
+                for (k, &x) in want.iter().chain(&want[1..]).enumerate() {
+                    for (what, got) in [("fast", g[(r, k)]), ("reference", gr[(r, k)])] {
+                        assert!(
+                            near(got, x, 2.0, f64::EPSILON, x.abs()),
+                            "{what} n={n} eps={eps} [{r}, {k}]: {got} vs {x}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+    // The K-dimensional form the fuzzer met first: (1, 3, 8) through `loss::nd`.
+    let x = ndarray::ArrayD::<f64>::zeros(ndarray::IxDyn(&[1, 3, 8]));
+    let t = ndarray::ArrayD::<i64>::zeros(ndarray::IxDyn(&[1, 8]));
+    let opts = CrossEntropyOptions::default()
+        .weight(w)
+        .reduction(Reduction::Sum);
+    let out = ce_mle::loss::nd::cross_entropy(
+        x.view(),
+        ce_mle::loss::nd::NdTarget::Indices(t.view()),
+        &opts,
+        true,
+    )
+    .unwrap();
+    let g = out.grad.unwrap();
+    assert!(g.iter().all(|v| v.is_finite()), "{g}");
+    assert!(near(
+        g[[0, 0, 3]],
+        want[0],
+        2.0,
+        f64::EPSILON,
+        want[0].abs()
+    ));
+}
+
+/// Not a bug but a limit of both implementations, which the fuzzer's first tolerance missed:
+/// a row `[−8.5 × 1554, 5.5e-108, 709.78…]` has the tail `s ≈ 1555·e^−718 = 7.3e-309`, a sum of
+/// subnormal terms, each rounded to a multiple of `2^−1074` (in the kernel and the reference
+/// alike). `log_softmax` at the maximum is `−log1p(s)`: the exact value (mpmath, 60 digits)
+/// is `−7.32154904481725345e-309` (as an `f64`, `−7.321549044817254e-309`); the strided kernel (a column-major matrix of 25 rows, where
+/// the fuzzer met it) gives `−7.32154904481885e-309` (323 steps off), the contiguous kernel and
+/// the reference `−7.321549044821014e-309` (761 steps): 2e-13 and 5e-13 relative, but hundreds
+/// of "ULP" in the subnormal range. The fuzz target allows `2·C` steps for a value that sums
+/// `C` exponentials; so does this test, on both kernels.
+#[test]
+fn fuzz_subnormal_tail_is_within_two_steps_per_term() {
+    let c = 1556;
+    let mut row = vec![-8.5; c];
+    row[731] = 5.456_349_416_084_709e-108;
+    row[925] = 709.782_712_893_384;
+    let exact = -7.321_549_044_817_254e-309;
+    let step = f64::from_bits(1);
+    let tol = (8.0 + 2.0 * c as f64) * step;
+    let within = |what: &str, x: f64| {
+        assert!(
+            (x - exact).abs() <= tol,
+            "{what}: {x:e}, exact {exact:e}, {} steps off",
+            ((x - exact).abs() / step).round()
+        );
+    };
+    let mut out = vec![0.0; c];
+    rows::log_softmax(&row, c, &mut out).unwrap();
+    within("rows", out[925]);
+    // One row (contiguous) and nine (the strided kernel of a column-major matrix).
+    for n in [1, 9] {
+        let z = DMatrix::from_fn(n, c, |_, k| row[k]);
+        let fast = softmax::log_softmax(&z).unwrap();
+        let slow = reference::log_softmax(&z).unwrap();
+        for r in 0..n {
+            within("matrix", fast[(r, 925)]);
+            within("reference", slow[(r, 925)]);
+        }
+        // The loss of class 925 is log1p(s): the same sum.
+        let t = vec![925; n];
+        let opts = CrossEntropyOptions::default().reduction(Reduction::None);
+        let l = ce_mle::loss::cross_entropy(&z, Target::Indices(&t), &opts).unwrap();
+        for x in l.per_sample().unwrap().iter() {
+            within("loss", -x);
+        }
+    }
+}

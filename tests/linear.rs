@@ -591,3 +591,30 @@ fn bad_input_gets_typed_errors() {
     .unwrap_err();
     assert_eq!(e.kind(), "ShapeMismatch");
 }
+
+/// Fuzzing regression (`fuzz/README.md`): kept class weights in the subnormal range make the
+/// mean's denominator `Σ w_y = 1e-323`, whose reciprocal overflows. The fast kernels multiply
+/// by that reciprocal; the fused loss must instead divide, as the reference does.
+#[test]
+fn a_subnormal_mean_denominator_is_divided_not_inverted() {
+    let k = Case {
+        n: 2,
+        d: 2,
+        v: 2,
+        x: vec![0.5, -1.0, 2.0, 0.25],
+        w: vec![1.0, 0.0, -0.5, 1.5],
+        b: Some(vec![0.1, -0.1]),
+        indices: Some(vec![1, 1]),
+        probs: None,
+        opts: CrossEntropyOptions::default().weight(DVector::from_vec(vec![1.0, 5e-324])),
+    };
+    let want = unfused(&k).unwrap();
+    assert!(want.gx.iter().all(|g| g.is_finite()), "{:?}", want.gx);
+    for chunk in [None, Some(1)] {
+        let got = fused(&k, chunk).unwrap();
+        close("loss", &got.loss, &want.loss, 1e-13, 1e-300);
+        close("grad input", &got.gx, &want.gx, 1e-12, 1.0);
+        close("grad weight", &got.gw, &want.gw, 1e-12, 1.0);
+        close("grad bias", &got.gb, &want.gb, 1e-12, 1.0);
+    }
+}

@@ -107,6 +107,35 @@ fn misspelt_or_misplaced_options_are_refused() {
     }
 }
 
+/// What only the text shows: integers beyond u64 (which `serde_json` reads as floats) and
+/// fields written twice.
+#[test]
+fn integers_beyond_u64_and_duplicate_fields_are_refused() {
+    for (text, needle) in [
+        (
+            r#"{"op": "cross_entropy", "input": [[0.0, 1.0]], "target": [18446744073709551616]}"#,
+            "target: 18446744073709551616 does not fit in int64",
+        ),
+        (
+            r#"{"op": "nll_loss", "input": [[0.0, 1.0]], "target": [-9223372036854775809]}"#,
+            "target: -9223372036854775809 does not fit in int64",
+        ),
+        (
+            r#"{"op": "softmax", "input": [1.0], "input": [2.0]}"#,
+            "duplicate field `input`",
+        ),
+    ] {
+        let r = run_json(text).unwrap();
+        assert_eq!(kind(&r), "InvalidCase", "{text}: {r}");
+        let msg = r["error"]["message"].as_str().unwrap();
+        assert!(msg.contains(needle), "{text}: {msg}");
+    }
+    // As numbers of an input they are floats, as before.
+    let r = run_json(r#"{"op": "softmax", "input": [18446744073709551616, 18446744073709551616]}"#)
+        .unwrap();
+    assert_eq!(r["output"], json!([0.5, 0.5]));
+}
+
 #[test]
 fn a_float_target_of_the_wrong_shape_says_indices_must_be_integers() {
     let r = result_of(&json!({"op": "cross_entropy", "input": [[1.0, 2.0]], "target": [1.0]}));
@@ -334,4 +363,386 @@ fn softmax_family_along_any_axis() {
         assert_eq!(e.kind(), "ShapeMismatch", "dim {dim}");
         assert!(e.to_string().contains("dim"), "{e}");
     }
+}
+
+fn output_f64s(v: &Value) -> Vec<f64> {
+    fn walk(v: &Value, out: &mut Vec<f64>) {
+        match v {
+            Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            x => out.push(x.as_f64().expect("a number")),
+        }
+    }
+    let mut out = Vec::new();
+    walk(v, &mut out);
+    out
+}
+
+/// `-0` is a JSON integer: the class index 0 (it used to make a probability target, since
+/// `serde_json` reads `-0` as the float −0.0). `-0.0` is not an integer.
+#[test]
+fn minus_zero_integer_is_the_class_index_zero() {
+    // (N, C, d1) = (1, 3, 2): position d has logits input[0, :, d] and class target[0][d].
+    let input = json!([[[1.0, -2.0], [0.5, 0.0], [-1.0, 3.0]]]);
+    let r = result_of(
+        &json!({"op": "cross_entropy", "input": input, "target": [[-0, 1]],
+                               "reduction": "none"}),
+    );
+    // By hand: ln Σ_c e^{z_c} − z_y at each position.
+    let lse = |z: [f64; 3]| z.iter().map(|x| x.exp()).sum::<f64>().ln();
+    let want = [lse([1.0, 0.5, -1.0]) - 1.0, lse([-2.0, 0.0, 3.0]) - 0.0];
+    let got = output_f64s(&r["output"]);
+    assert_eq!(got.len(), 2, "{r}");
+    for (g, w) in got.iter().zip(want) {
+        assert!((g - w).abs() <= 4.0 * f64::EPSILON * w, "{g} vs {w}");
+    }
+    let plain = result_of(
+        &json!({"op": "cross_entropy", "input": input, "target": [[0, 1]],
+                                   "reduction": "none"}),
+    );
+    assert_eq!(r, plain);
+    // The issue's example: a 2-D input with target [[-0, 1]] is a probability target of the
+    // wrong shape no more, but class indices of the wrong shape.
+    let r = result_of(&json!({"op": "cross_entropy", "input": [[1.0, 2.0]], "target": [[-0, 1]]}));
+    assert_eq!(kind(&r), "ShapeMismatch");
+    assert!(
+        r["error"]["message"].as_str().unwrap().contains("(1,)"),
+        "{r}"
+    );
+    // nll_loss takes `-0` as an index too: −input[0, 0].
+    let r = result_of(&json!({"op": "nll_loss", "input": [[-0.25, -1.5]], "target": [-0]}));
+    assert_eq!(r["output"], json!(0.25));
+    // `-0.0` is a float: a probability target (one-hot on class 1 here), ln(1 + e^{-1}).
+    let r = result_of(&json!({"op": "cross_entropy", "input": [[1.0, 2.0]],
+                               "target": [[-0.0, 1.0]]}));
+    let want = (1.0 + (-1.0f64).exp()).ln();
+    assert!(
+        (r["output"].as_f64().unwrap() - want).abs() <= 2.0 * f64::EPSILON,
+        "{r}"
+    );
+    // As an input value `-0` stays −0.0, as serde_json reads it: BCE with logits at x = −0
+    // and x = 0 has the gradient σ(x) − y = 0.5 − 1 either way, and the input echoes in
+    // softmax-free ops unchanged; here log_softmax of [−0] is exactly 0.
+    let r = result_of(&json!({"op": "log_softmax", "input": [-0]}));
+    assert_eq!(r["output"], json!([0.0]));
+}
+
+/// `dim` as PyTorch's: values by hand on a 2-D input, negative dims, the default (the
+/// class axis), and the refusals.
+#[test]
+fn dim_chooses_the_axis_of_the_softmax_family() {
+    let ln3 = 3f64.ln();
+    // Columns [0, ln 3] along dim 0: softmax (1/4, 3/4); logsumexp ln 4.
+    let x = json!([[0.0, 0.0], [ln3, ln3]]);
+    for dim in [json!(0), json!(-2)] {
+        let r = result_of(&json!({"op": "softmax", "input": x, "dim": dim}));
+        let got = output_f64s(&r["output"]);
+        for (g, w) in got.iter().zip([0.25, 0.25, 0.75, 0.75]) {
+            assert!((g - w).abs() <= 2.0 * f64::EPSILON, "dim {dim}: {r}");
+        }
+        let r = result_of(&json!({"op": "logsumexp", "input": x, "dim": dim, "grad": true}));
+        let got = output_f64s(&r["output"]);
+        assert_eq!(got.len(), 2);
+        for g in got {
+            assert!(
+                (g - 4f64.ln()).abs() <= 2.0 * f64::EPSILON,
+                "dim {dim}: {r}"
+            );
+        }
+        // ∂ Σ logsumexp / ∂x is the softmax along the same axis.
+        let g = output_f64s(&r["grad"]);
+        for (g, w) in g.iter().zip([0.25, 0.25, 0.75, 0.75]) {
+            assert!((g - w).abs() <= 2.0 * f64::EPSILON, "dim {dim}: {r}");
+        }
+        let r = result_of(&json!({"op": "log_softmax", "input": x, "dim": dim}));
+        let got = output_f64s(&r["output"]);
+        for (g, w) in got
+            .iter()
+            .zip([-(4f64.ln()), -(4f64.ln()), (0.75f64).ln(), (0.75f64).ln()])
+        {
+            assert!(
+                (g - w).abs() <= 2.0 * f64::EPSILON * w.abs(),
+                "dim {dim}: {r}"
+            );
+        }
+    }
+    // dim 1 = dim −1 = the default for a 2-D input: rows [0, 0] and [ln 3, ln 3] are uniform.
+    let default = result_of(&json!({"op": "softmax", "input": x}));
+    assert_eq!(output_f64s(&default["output"]), vec![0.5; 4]);
+    for dim in [1, -1] {
+        assert_eq!(
+            result_of(&json!({"op": "softmax", "input": x, "dim": dim})),
+            default
+        );
+    }
+    // Axes the input does not have; a dim that is not one integer; an op without dim.
+    for (case, want, needle) in [
+        (
+            json!({"op": "softmax", "input": x, "dim": 2}),
+            "ShapeMismatch",
+            "dim",
+        ),
+        (
+            json!({"op": "logsumexp", "input": x, "dim": -3}),
+            "ShapeMismatch",
+            "dim",
+        ),
+        (
+            json!({"op": "log_softmax", "input": [1.0], "dim": 1}),
+            "ShapeMismatch",
+            "dim",
+        ),
+        (
+            json!({"op": "softmax", "input": x, "dim": 1.0}),
+            "InvalidCase",
+            "expected i64",
+        ),
+        (
+            json!({"op": "logsumexp", "input": x, "dim": [0, 1]}),
+            "InvalidCase",
+            "expected i64",
+        ),
+        (
+            json!({"op": "cross_entropy", "input": x, "target": [0, 1], "dim": 1}),
+            "InvalidCase",
+            "takes no dim",
+        ),
+    ] {
+        let r = result_of(&case);
+        assert_eq!(kind(&r), want, "{case}: {r}");
+        let msg = r["error"]["message"].as_str().unwrap();
+        assert!(msg.contains(needle), "{case}: {msg}");
+    }
+}
+
+/// `shape` writes the empty batch `(0, C)` that `[]` alone cannot; it must agree with the
+/// nested list.
+#[test]
+fn shape_writes_an_empty_batch_and_must_agree_with_the_list() {
+    // Without `shape`, `[]` is a 1-D input with zero classes.
+    let r = result_of(&json!({"op": "cross_entropy", "input": [], "target": [],
+                               "reduction": "sum"}));
+    assert_eq!(kind(&r), "Empty");
+    // (0, 3): no samples, a sum of nothing (PyTorch: tensor(0.)), an empty gradient.
+    let r = result_of(&json!({"op": "cross_entropy", "input": [], "shape": [0, 3],
+                               "target": [], "reduction": "sum", "grad": true}));
+    assert_eq!(r["output"], json!(0.0), "{r}");
+    assert_eq!(r["grad"], json!([]));
+    let r = result_of(&json!({"op": "cross_entropy", "input": [], "shape": [0, 3],
+                               "target": [], "reduction": "none"}));
+    assert_eq!(r["output"], json!([]), "{r}");
+    // A class-index target of the wrong length is still one (N = 0 samples, 1 target).
+    let r = result_of(&json!({"op": "cross_entropy", "input": [], "shape": [0, 3],
+                               "target": [1], "reduction": "sum"}));
+    assert_eq!(kind(&r), "ShapeMismatch", "{r}");
+    // softmax along the 3 classes of no rows: nothing; logsumexp keeps the empty axis.
+    let r = result_of(&json!({"op": "softmax", "input": [], "shape": [0, 3], "grad": true}));
+    assert_eq!((&r["output"], &r["grad"]), (&json!([]), &json!([])), "{r}");
+    let r = result_of(&json!({"op": "logsumexp", "input": [], "shape": [0, 3], "dim": -1}));
+    assert_eq!(r["output"], json!([]), "{r}");
+    // (2, 0, 4) is `[[], []]`: the list says (2, 0), `shape` the last axis.
+    let r = result_of(
+        &json!({"op": "log_softmax", "input": [[], []], "shape": [2, 0, 4],
+                               "dim": 2}),
+    );
+    assert_eq!(r["output"], json!([[], []]), "{r}");
+    // A `shape` equal to the list's changes nothing.
+    let a = result_of(&json!({"op": "softmax", "input": [[1.0, 2.0]], "shape": [1, 2]}));
+    let b = result_of(&json!({"op": "softmax", "input": [[1.0, 2.0]]}));
+    assert_eq!(a, b);
+    // Disagreements: InvalidCase, naming both shapes.
+    for (input, shape) in [
+        (json!([[1.0, 2.0]]), json!([2, 1])),
+        (json!([[1.0, 2.0]]), json!([1, 2, 1])),
+        (json!([[]]), json!([0, 3])),
+        (json!([]), json!([3, 0])),
+        (json!(1.0), json!([1])),
+    ] {
+        let r = result_of(&json!({"op": "softmax", "input": input, "shape": shape}));
+        assert_eq!(kind(&r), "InvalidCase", "{input} {shape}: {r}");
+        let msg = r["error"]["message"].as_str().unwrap();
+        assert!(
+            msg.contains("does not match the nested list of input"),
+            "{msg}"
+        );
+    }
+    // Sizes that cannot be allocated, even around a zero: TooLarge, not a panic.
+    let r = result_of(&json!({"op": "softmax", "input": [], "shape": [0, 1u64 << 40, 1u64 << 40]}));
+    assert_eq!(kind(&r), "TooLarge", "{r}");
+    let r = result_of(&json!({"op": "softmax", "input": [], "shape": [0, -1]}));
+    assert_eq!(kind(&r), "InvalidCase", "{r}");
+}
+
+/// Ragged lists are refused with the depth, whatever the position of the odd list.
+#[test]
+fn ragged_lists_name_what_and_where() {
+    for (input, needle) in [
+        (json!([[1.0, 2.0], [3.0]]), "lengths 2 and 1 at depth 1"),
+        (
+            json!([[[1.0], [2.0]], [[3.0], [4.0, 5.0]]]),
+            "lengths 1 and 2 at depth 2",
+        ),
+        (json!([[], [1.0]]), "lengths 0 and 1 at depth 1"),
+        (
+            json!([1.0, [2.0]]),
+            "a list where a number was expected at depth 1",
+        ),
+        (
+            json!([[1.0], 2.0]),
+            "a number where a list was expected at depth 1",
+        ),
+        (
+            json!([[], 2.0]),
+            "a number where a list was expected at depth 1",
+        ),
+    ] {
+        let r = result_of(&json!({"op": "softmax", "input": input}));
+        assert_eq!(kind(&r), "InvalidCase");
+        let msg = r["error"]["message"].as_str().unwrap();
+        assert!(
+            msg.contains(&format!("input: ragged nested list ({needle})")),
+            "{input}: {msg}"
+        );
+    }
+    // The target's raggedness is the target's.
+    let r = result_of(&json!({"op": "cross_entropy", "input": [[1.0, 2.0]], "target": [[0], 1]}));
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("target: ragged"),
+        "{r}"
+    );
+}
+
+/// `Document::write` (what `ce-mle loss` runs) prints what `serde_json` prints for
+/// `run_json`'s value, compact and indented, one case or a list.
+#[test]
+fn streamed_results_are_the_values_serde_json_prints() {
+    use ce_mle::torch_json::Document;
+    let text = r#"[{"name": "a", "op": "cross_entropy", "input": [[1.5, "-Infinity", 0.25]],
+                   "target": [0], "grad": true, "dtype": "float32"},
+                  {"op": "softmax", "input": [[1e300, -1e300]], "grad": true},
+                  {"op": "nll_loss", "input": [[0.0]], "target": [2]},
+                  {"op": "logsumexp", "input": [[], []]}]"#;
+    for doc in [
+        text.to_string(),
+        serde_json::to_string(&json!({"op": "softmax", "input": [0.5, 2.0]})).unwrap(),
+        "[]".to_string(),
+    ] {
+        let value = run_json(&doc).unwrap();
+        for pretty in [false, true] {
+            let mut out = Vec::new();
+            Document::parse(doc.clone())
+                .unwrap()
+                .write(&mut out, pretty)
+                .unwrap();
+            let want = if pretty {
+                serde_json::to_string_pretty(&value).unwrap()
+            } else {
+                serde_json::to_string(&value).unwrap()
+            };
+            assert_eq!(String::from_utf8(out).unwrap(), want);
+        }
+    }
+    assert_eq!(Document::parse(text.to_string()).unwrap().len(), 4);
+    assert_eq!(Document::parse("{\"op\": 1}".into()).unwrap().len(), 1);
+    assert!(Document::parse("[]".into()).unwrap().is_empty());
+}
+
+/// `ce-mle loss` computes the gradients of log_softmax and logsumexp after writing the output
+/// (to hold less memory at once); they must be, bit for bit, what
+/// `loss::nd::softmax_family_dim` returns with `want_grad`, in both dtypes, along every axis,
+/// on the kernels' fast path and on inputs that send them to the reference (−∞, 1e300).
+#[test]
+fn deferred_softmax_family_gradients_are_the_kernels() {
+    use ce_mle::loss::nd::{SoftmaxOp, softmax_family, softmax_family_dim};
+    let smooth: Vec<f64> = (0..24).map(|i| (f64::from(i) * 1.3).sin() * 4.0).collect();
+    let mut hard = smooth.clone();
+    hard[1] = f64::NEG_INFINITY;
+    hard[6] = 1e300;
+    hard[7] = -1e300;
+    hard[13] = f64::NEG_INFINITY;
+    for (name, op) in [
+        ("log_softmax", SoftmaxOp::LogSoftmax),
+        ("logsumexp", SoftmaxOp::LogSumExp),
+    ] {
+        for values in [&smooth, &hard] {
+            for dim in [None, Some(0isize), Some(1), Some(2), Some(-1)] {
+                let x = ArrayD::from_shape_vec(IxDyn(&[2, 3, 4]), values.clone()).unwrap();
+                let mut case = json!({"op": name, "input": to_json(&x), "grad": true});
+                if let Some(d) = dim {
+                    case["dim"] = json!(d);
+                }
+                for dtype in ["float64", "float32"] {
+                    case["dtype"] = json!(dtype);
+                    let r = result_of(&case);
+                    let want: Result<Vec<f64>, _> = if dtype == "float64" {
+                        match dim {
+                            None => softmax_family(x.view(), op, true),
+                            Some(d) => softmax_family_dim(x.view(), op, d, true),
+                        }
+                        .map(|o| o.grad.unwrap().iter().copied().collect())
+                    } else {
+                        let x32 = x.mapv(|v| v as f32);
+                        match dim {
+                            None => softmax_family(x32.view(), op, true),
+                            Some(d) => softmax_family_dim(x32.view(), op, d, true),
+                        }
+                        .map(|o| o.grad.unwrap().iter().map(|&v| f64::from(v)).collect())
+                    };
+                    let want = match want {
+                        Ok(w) => w,
+                        // (1e300 is +inf in float32: refused by both.)
+                        Err(e) => {
+                            assert_eq!(kind(&r), e.kind(), "{case}: {r}");
+                            continue;
+                        }
+                    };
+                    let got: Vec<f64> = r["grad"]
+                        .as_array()
+                        .map(|a| {
+                            fn leaves(v: &Value, out: &mut Vec<f64>) {
+                                match v {
+                                    Value::Array(a) => a.iter().for_each(|x| leaves(x, out)),
+                                    Value::String(s) if s == "NaN" => out.push(f64::NAN),
+                                    x => out.push(x.as_f64().expect("a number")),
+                                }
+                            }
+                            let mut out = Vec::new();
+                            a.iter().for_each(|x| leaves(x, &mut out));
+                            out
+                        })
+                        .unwrap_or_else(|| panic!("{case}: {r}"));
+                    assert_eq!(got.len(), 24, "{case}: {r}");
+                    for (g, w) in got.iter().zip(&want) {
+                        assert_eq!(g.to_bits(), w.to_bits(), "{case}: {g} vs {w}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn to_json(a: &ArrayD<f64>) -> Value {
+    fn build(data: &[f64], shape: &[usize]) -> Value {
+        match shape.split_first() {
+            None => {
+                let x = data[0];
+                if x == f64::NEG_INFINITY {
+                    json!("-Infinity")
+                } else {
+                    json!(x)
+                }
+            }
+            Some((&n, rest)) => {
+                let stride: usize = rest.iter().product();
+                Value::Array(
+                    (0..n)
+                        .map(|i| build(&data[i * stride..(i + 1) * stride], rest))
+                        .collect(),
+                )
+            }
+        }
+    }
+    build(a.as_slice().unwrap(), a.shape())
 }

@@ -42,7 +42,7 @@
 //! 65 | empty, one-character, binary or missing corpus | `ce-mle bigram --corpus` | exit 2, one line | `cli::bigram_reports_both_models_and_refuses_bad_corpora`
 //! 66 | a directory as corpus | `ce-mle bigram --corpus` | exit 2, one line | `catalogue::cli_bigram_directory_as_corpus`
 //! 67 | `--max-vocab 1`, `--lr -1`, `--lr nan` | `ce-mle bigram` | exit 2, one line | `catalogue::cli_bigram_bad_hyper_parameters`
-//! 81 | `ce-mle ngram --corpus` with an empty, too short, binary or missing file; `--max-order 0` or too large; `--train-fraction 1.5`; `--max-order` without `--corpus`; `--corpus` with `--write` | `ce-mle ngram` | exit 2, one line | `ngram::cli_ngram_reports_baselines_and_refuses_bad_corpora_and_flags`
+//! 84 | `ce-mle ngram --corpus` with an empty, too short, binary or missing file; `--max-order 0` or too large; `--train-fraction 1.5`; `--max-order` without `--corpus`; `--corpus` with `--write` | `ce-mle ngram` | exit 2, one line | `ngram::cli_ngram_reports_baselines_and_refuses_bad_corpora_and_flags`
 //! 68 | `--out` below a file | `ce-mle book build` | exit 2, one line | `catalogue::cli_book_build_into_an_unwritable_place`
 //! 69 | stdout closed by the reader | any command | exit 141, no panic | `cli::a_closed_stdout_stops_quietly_instead_of_panicking`
 //! 70 | stderr closed when the error is printed | any command | exit 2, no panic | `catalogue::cli_closed_stderr_still_exits_2_without_a_panic`

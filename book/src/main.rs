@@ -113,7 +113,7 @@ fn invalid_case(msg: String) -> Failure {
 }
 
 fn loss(args: &LossArgs) -> Result<(), Failure> {
-    use std::io::Read as _;
+    use std::io::{Read as _, Write as _};
     let (name, bytes) = match args.file.as_deref() {
         Some(p) if p.as_os_str() != "-" => {
             let meta = std::fs::metadata(p).map_err(|e| Error::io(p, e))?;
@@ -158,18 +158,20 @@ fn loss(args: &LossArgs) -> Result<(), Failure> {
             e.utf8_error().valid_up_to()
         ))
     })?;
-    let result = ce_mle::torch_json::run_json(&text).map_err(|e| match e {
+    let doc = ce_mle::torch_json::Document::parse(text).map_err(|e| match e {
         ce_mle::torch_json::CaseError::Invalid(m) => invalid_case(format!("{name}: {m}")),
         other => Failure::Input(other.into()),
     })?;
-    let json = if args.compact {
-        serde_json::to_string(&result)
-    } else {
-        serde_json::to_string_pretty(&result)
-    }
-    .unwrap_or_default();
-    outln!("{json}");
-    Ok(())
+    // Each result is written as it is computed, with the document's text already let go:
+    // memory stays a small multiple of the input (see `ce_mle::torch_json`, "Memory").
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    doc.write(&mut out, !args.compact)
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush())
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::BrokenPipe => Failure::Closed,
+            _ => Failure::Input(Error::io("<stdout>", e)),
+        })
 }
 
 #[derive(Subcommand)]

@@ -6,7 +6,7 @@
 
 use serde_json::json;
 
-use ce_mle_book::verify::golden::{compare, functional};
+use ce_mle_book::verify::golden::{TORCH_FUNCTIONAL, compare, functional};
 
 #[test]
 fn every_pytorch_case_agrees() {
@@ -84,6 +84,58 @@ fn every_pytorch_case_agrees() {
         "a new exception/kind pair: update the table in ce_mle::loss: {:?}",
         rep.rejections.keys()
     );
+}
+
+/// The fixture holds what `every_pytorch_case_agrees` must have compared: the softmax family
+/// along axes 0, 2 and −1 of a 3-D input in both dtypes, with gradients, and empty batches
+/// `(0, C)` written with `shape`; PyTorch and we both answer every one of them with numbers
+/// (so none of them is passed as a shared rejection or a documented refusal).
+#[test]
+fn pytorch_cases_cover_dim_and_shape() {
+    let fixture: serde_json::Value = serde_json::from_str(TORCH_FUNCTIONAL).unwrap();
+    let cases = fixture["cases"].as_array().unwrap();
+    let answered = |c: &serde_json::Value| {
+        let ours = ce_mle::torch_json::result_of(&c["case"]);
+        c["torch"].get("output").is_some() && ours.get("output").is_some()
+    };
+    for op in ["log_softmax", "softmax", "logsumexp"] {
+        for dim in [0, 2, -1] {
+            for dtype in ["float64", "float32"] {
+                let found = cases.iter().filter(|c| {
+                    let case = &c["case"];
+                    case["op"] == op
+                        && case["dim"] == dim
+                        && case["dtype"].as_str().unwrap_or("float64") == dtype
+                        && case["grad"] == true
+                        && case["input"][0][0][0].is_number()
+                });
+                let found: Vec<_> = found.collect();
+                assert!(
+                    !found.is_empty(),
+                    "no {op} dim {dim} {dtype} case on a 3-D input"
+                );
+                assert!(found.iter().all(|c| answered(c)), "{op} dim {dim} {dtype}");
+            }
+        }
+    }
+    let shaped: Vec<_> = cases
+        .iter()
+        .filter(|c| c["case"]["shape"] == json!([0, 3]))
+        .collect();
+    for op in [
+        "cross_entropy",
+        "nll_loss",
+        "binary_cross_entropy_with_logits",
+        "kl_div",
+        "softmax",
+        "log_softmax",
+        "logsumexp",
+    ] {
+        assert!(
+            shaped.iter().any(|c| c["case"]["op"] == op && answered(c)),
+            "no answered (0, 3) case of {op}"
+        );
+    }
 }
 
 /// The comparison can fail: one ulp-scale difference passes, a 1e-11 relative one does not.

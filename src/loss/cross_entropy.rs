@@ -155,6 +155,15 @@ pub(crate) struct Prepared {
     pub(crate) grad_scale: f64,
 }
 
+impl Prepared {
+    /// Whether the fast kernels can scale the gradient: they multiply by `1 / grad_scale`,
+    /// which overflows for a mean's denominator in the subnormal range (kept class weights
+    /// ≈ 1e-323 next to normal ones). Such cases are left to the reference, which divides.
+    pub(crate) fn fast_scale(&self) -> bool {
+        (1.0 / self.grad_scale).is_finite()
+    }
+}
+
 /// The target as [`prepare`] reads it: class indices, or a way to copy row `r` of the
 /// probabilities into a buffer.
 pub(crate) enum TargetRows<'a> {
@@ -264,6 +273,9 @@ pub(crate) fn fast_cross_entropy<T: Real>(
     grad: Option<&mut [T]>,
 ) -> Option<Loss<T>> {
     let prep = prepared(layout, target, opts).ok()?;
+    if !prep.fast_scale() {
+        return None;
+    }
     let rows_target = match (&prep.classes, target) {
         (Some(cl), _) => RowsTarget::Classes(cl),
         (None, FastTarget::Probabilities(p)) => RowsTarget::Probabilities(p),

@@ -543,6 +543,10 @@ pub(crate) fn cross_entropy<T: Real>(
             };
             if st.m == f64::NEG_INFINITY {
                 slot.1 = kept;
+                // An ignored row of only −∞ has gradient 0 (a kept one is an error).
+                if let Some(g) = g {
+                    g.iter_mut().for_each(|x| *x = T::round_from_f64(0.0));
+                }
                 return Ok(());
             }
             let value = |k: usize| row[k].as_f64();
@@ -655,7 +659,8 @@ fn strided_block_loss<T: Real>(
                 }
                 if let Some(y) = y {
                     let wy = plan.w(y);
-                    a[l] = ((1.0 - eps) * wy + eps * w_total / cf) * inv_scale;
+                    // `term`: without smoothing, no 0·∞ when the weights' total overflows.
+                    a[l] = ((1.0 - eps) * wy + term(eps, w_total / cf)) * inv_scale;
                     b[l] = eps / cf * inv_scale;
                     ys[l] = Some(y);
                 }

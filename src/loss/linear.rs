@@ -275,7 +275,13 @@ fn run<T: Real>(
             },
             weight: prep.weight.as_deref(),
             eps: opts.label_smoothing,
-            grad_scale: prep.grad_scale,
+            // A mean's denominator without a finite reciprocal (see `Prepared::fast_scale`):
+            // the kernel writes the unscaled gradient and it is divided below.
+            grad_scale: if prep.fast_scale() {
+                prep.grad_scale
+            } else {
+                1.0
+            },
         };
         match grads.as_mut() {
             Some(g) => {
@@ -284,6 +290,11 @@ fn run<T: Real>(
                     return Err(overflowed(&z[r * v..(r + 1) * v], r0 + r, ends[r]));
                 }
                 per.extend(chunk_per);
+                if !prep.fast_scale() {
+                    for e in z.iter_mut() {
+                        *e = T::round_from_f64(e.as_f64() / prep.grad_scale);
+                    }
+                }
                 backward(z, x, linear.weight, d, v, g, r0);
             }
             None => match fast::cross_entropy(z, &plan, None) {

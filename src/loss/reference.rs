@@ -151,7 +151,9 @@ fn cross_entropy_impl(
                         let q = lq[k].exp();
                         let hard = wy * (q - if k == y { 1.0 } else { 0.0 });
                         let soft = (w_total * q - w(k)) / cf;
-                        g[(r, k)] = (1.0 - eps) * hard + eps * soft;
+                        // Without smoothing the smoothing term is absent, not 0·∞ = NaN when
+                        // the weights' total overflows (PyTorch: finite).
+                        g[(r, k)] = (1.0 - eps) * hard + term(eps, soft);
                     }
                 }
             }

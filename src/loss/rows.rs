@@ -154,7 +154,10 @@ pub fn cross_entropy_with_grad<T: Real>(
 /// The options and the target are checked before anything is written. A NaN or `+∞` logit
 /// (or a kept row of only `−∞`) is found as its row is read: that row is left as it was, the
 /// other rows receive their gradients, and the error names the first such element in
-/// row-major order.
+/// row-major order. (One exception: under `Mean`, class weights so unequal that the
+/// denominator `Σ w_y` has no finite reciprocal — the kept rows' weights summing to less than
+/// `2^-1024` of the largest weight — are left to the reference loops, which report any error
+/// before writing anything.)
 ///
 /// # Errors
 /// As [`cross_entropy`].
@@ -166,9 +169,17 @@ pub fn cross_entropy_backward_in_place<T: Real>(
 ) -> Result<Loss<T>> {
     let n = rows_of(logits.len(), classes, "input")?;
     let layout = Layout::rows(n, classes);
-    let Ok(prep) = prepared(layout, fast_target(target), opts) else {
+    let prep = match prepared(layout, fast_target(target), opts) {
         // An error of the options or the target: reported before anything is written.
-        return Ok(via_matrix(logits, n, classes, target, opts, false)?.0);
+        Err(_) => return Ok(via_matrix(logits, n, classes, target, opts, false)?.0),
+        // A case that the fast path leaves to the reference (see `Prepared::fast_scale`),
+        // whose gradient is then written over the logits.
+        Ok(p) if !p.fast_scale() => {
+            let (l, g) = via_matrix(logits, n, classes, target, opts, true)?;
+            copy_row_major(g.as_ref(), logits);
+            return Ok(l);
+        }
+        Ok(p) => p,
     };
     let rows_target = match (&prep.classes, target) {
         (Some(cl), _) => RowsTarget::Classes(cl),
@@ -243,8 +254,16 @@ pub fn softmax<T: Real>(logits: &[T], classes: usize, out: &mut [T]) -> Result<(
     family(logits, classes, out, Family::Softmax)
 }
 
+/// [`rows_of`] with the softmax family's words for `C = 0` (those of [`crate::softmax`]).
+fn family_rows_of(len: usize, classes: usize) -> Result<usize> {
+    if classes == 0 {
+        return Err(Error::Empty("logits have zero classes (C = 0)"));
+    }
+    rows_of(len, classes, "input")
+}
+
 fn family<T: Real>(logits: &[T], classes: usize, out: &mut [T], which: Family) -> Result<()> {
-    let n = rows_of(logits.len(), classes, "input")?;
+    let n = family_rows_of(logits.len(), classes)?;
     buffer_len(out.len(), logits.len(), "out")?;
     match fast::family(logits, Layout::rows(n, classes), which, out) {
         Ok(None) => Ok(()),
@@ -267,7 +286,7 @@ fn family<T: Real>(logits: &[T], classes: usize, out: &mut [T], which: Family) -
 /// As [`crate::softmax::logsumexp`]; [`Error::ShapeMismatch`] for a length that is not a
 /// multiple of `classes` or an `out` of another length than `N`.
 pub fn logsumexp<T: Real>(logits: &[T], classes: usize, out: &mut [T]) -> Result<()> {
-    let n = rows_of(logits.len(), classes, "input")?;
+    let n = family_rows_of(logits.len(), classes)?;
     buffer_len(out.len(), n, "out")?;
     let layout = Layout::rows(n, classes);
     let lse = fast::all_stats(logits, layout)

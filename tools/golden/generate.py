@@ -150,7 +150,11 @@ def run_case(case, target_is_index=None, compute_dtype=None, round_to=None):
         return t.to(dtype)
 
     op = case["op"]
-    x = ft(case["input"]).requires_grad_(want_grad)
+    x = ft(case["input"])
+    if "shape" in case:
+        # the input's shape where the nested list cannot say it (an empty batch (0, C))
+        x = x.reshape(case["shape"])
+    x = x.requires_grad_(want_grad)
     kw = {}
     if "weight" in case:
         kw["weight"] = ft(case["weight"])
@@ -160,6 +164,10 @@ def run_case(case, target_is_index=None, compute_dtype=None, round_to=None):
     if "target" in case:
         idx = is_index_target(case["target"]) if target_is_index is None else target_is_index
         target = torch.tensor(case["target"], dtype=torch.int64) if idx else ft(case["target"])
+        if op in ("binary_cross_entropy_with_logits", "binary_cross_entropy", "kl_div") \
+                and target.numel() == 0 and x.numel() == 0:
+            # ce-mle's reading: an empty target list of a same-shape target is the input's shape
+            target = target.reshape(x.shape)
     reduction = case.get("reduction", "mean")
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -186,11 +194,11 @@ def run_case(case, target_is_index=None, compute_dtype=None, round_to=None):
                     x, target, reduction=reduction, log_target=case.get("log_target", False)
                 )
             elif op == "log_softmax":
-                out = F.log_softmax(x, dim=class_dim(x))
+                out = torch.log_softmax(x, dim=case.get("dim", class_dim(x)))
             elif op == "softmax":
-                out = F.softmax(x, dim=class_dim(x))
+                out = torch.softmax(x, dim=case.get("dim", class_dim(x)))
             elif op == "logsumexp":
-                out = torch.logsumexp(x, dim=class_dim(x))
+                out = torch.logsumexp(x, dim=case.get("dim", class_dim(x)))
             else:
                 raise AssertionError(f"unknown op {op}")
     except Exception as e:  # noqa: BLE001 -- every rejection is recorded
@@ -556,6 +564,35 @@ def build_cases():
         weight=[1.0, 2.0], dtypes=f64)
     add("bcel/odd/target_outside", "binary_cross_entropy_with_logits", zb, [[1.5, -0.5, 0.5]] * 4,
         dtypes=f64, note="targets outside [0, 1] (torch does not check)")
+
+    # ---- 7. `dim` of the softmax family; `shape` (an empty batch) -------------------------
+    # Appended last: the random values of the cases above do not move.
+    x3 = randn(2, 3, 4)
+    x3_hard = [[[1e4, -INF, 0.0, 3.0], [-2.0, 1.0, -INF, 7.5], [0.25, 1e4 - 1.0, 2.0, -1e4]],
+               [[1e4 - 0.5, 1.0, -INF, 3.0], [5.0, 1.0, 0.0, -7.5], [0.5, -1e4, 2.0, 1e4]]]
+    for op, short in (("log_softmax", "lsm"), ("softmax", "sm"), ("logsumexp", "lse")):
+        for dim in (0, 2, -1):
+            add(f"{short}/dim{dim}", op, x3, dim=dim, grad=True)
+        add(f"{short}/dim0/hard", op, x3_hard, dim=0, grad=True,
+            note="along axis 0 the -inf entries never fill a slice")
+    # (0, C) written with `shape`: "input": [] alone would be (0,), i.e. C = 0.
+    empty = "an empty batch (0, 3), written \"input\": [] with \"shape\": [0, 3]"
+    for red in ("none", "sum", "mean"):
+        add(f"ce/empty_batch/{red}", "cross_entropy", [], [], shape=[0, 3], reduction=red,
+            grad=red != "mean", dtypes=f64, target_is_index=True,
+            note=empty + "; the empty target [] holds class indices, shape (0,)")
+    add("nll/empty_batch/sum", "nll_loss", [], [], shape=[0, 3], reduction="sum", grad=True,
+        dtypes=f64, target_is_index=True, note=empty)
+    add("bcel/empty_batch/sum", "binary_cross_entropy_with_logits", [], [], shape=[0, 3],
+        reduction="sum", grad=True, dtypes=f64,
+        note=empty + "; the empty target [] takes the input's shape")
+    add("kl/empty_batch/sum", "kl_div", [], [], shape=[0, 3], reduction="sum", grad=True,
+        dtypes=f64, note=empty + "; the empty target [] takes the input's shape")
+    add("sm/empty_batch", "softmax", [], shape=[0, 3], grad=True, dtypes=f64, note=empty)
+    add("lsm/empty_batch/dim-1", "log_softmax", [], shape=[0, 3], dim=-1, grad=True,
+        dtypes=f64, note=empty)
+    add("lse/empty_batch/dim1", "logsumexp", [], shape=[0, 3], dim=1, grad=True, dtypes=f64,
+        note=empty)
 
 
 def functional_fixture():

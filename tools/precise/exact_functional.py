@@ -361,10 +361,18 @@ def parse(case):
         return shape, vals
 
     s.shape, s.x = floats(case["input"])
+    if "shape" in case:
+        # the input's shape where the nested list cannot say it (an empty batch (0, C))
+        assert not s.x, "shape is only needed for an empty input"
+        s.shape = tuple(case["shape"])
     s.reduction = case.get("reduction", "mean")
     s.grad = case.get("grad", False)
     s.ndim = len(s.shape)
     s.class_axis = 1 if s.ndim >= 2 else 0
+    if "dim" in case:
+        # the softmax family's axis, PyTorch's dim (negative from the end)
+        assert -s.ndim <= case["dim"] < s.ndim
+        s.class_axis = case["dim"] % s.ndim
     s.target = s.tshape = s.weight = s.wshape = s.pos_weight = s.pwshape = None
     s.index_target = False
     if "target" in case:
@@ -379,6 +387,9 @@ def parse(case):
         else:
             s.tshape, s.target = floats(t)
             s.target = [mpf(v) for v in s.target]
+            if not s.target and not s.x:
+                # an empty target list of a same-shape target: the input's shape
+                s.tshape = s.shape
     if "weight" in case:
         s.wshape, w = floats(case["weight"])
         s.weight = [mpf(v) for v in w]
