@@ -446,7 +446,7 @@ fn head_gradients_match_finite_differences() {
     let weight = normal(&mut r, v * C, 0.7);
     let mut targets: Vec<i64> = (0..N).map(|_| r.random_range(0..v as i64)).collect();
     targets[3] = IGNORE_INDEX;
-    let mut logits = vec![0.0; N * v];
+    let mut scratch = Vec::new();
     let (mut dh, mut dw) = (vec![0.0; N * C], vec![0.0; v * C]);
     for reduction in [Reduction::Mean, Reduction::Sum] {
         dh.fill(0.0);
@@ -456,12 +456,12 @@ fn head_gradients_match_finite_differences() {
             &weight,
             &targets,
             reduction,
-            &mut logits,
             Some((&mut dh, &mut dw)),
+            &mut scratch,
         )
         .unwrap();
-        let mut loss = |h: &[f64], w: &[f64]| {
-            gpt::lm_head_cross_entropy(h, w, &targets, reduction, &mut logits, None).unwrap()
+        let loss = |h: &[f64], w: &[f64]| {
+            gpt::lm_head_cross_entropy(h, w, &targets, reduction, None, &mut Vec::new()).unwrap()
         };
         check_all("head hidden", &mut |x| loss(x, &weight), &hidden, &dh);
         check_all("head weight", &mut |x| loss(&hidden, x), &weight, &dw);
@@ -550,6 +550,21 @@ fn the_verify_gradient_check_passes() {
         16 * gpt::checks::check_config().parameter_specs().len()
     );
     assert!(rep.above_floor * 10 >= rep.checked * 9, "{rep:?}");
+    // One row per tensor, in nanoGPT's order, adding up to the totals.
+    let specs = gpt::checks::check_config().parameter_specs();
+    let names: Vec<&str> = rep.tensors.iter().map(|r| r.name.as_str()).collect();
+    let want: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, want);
+    assert_eq!(
+        rep.tensors.iter().map(|r| r.checked).sum::<usize>(),
+        rep.checked
+    );
+    let worst = rep
+        .tensors
+        .iter()
+        .map(|r| r.worst_relative)
+        .fold(0.0, f64::max);
+    assert_eq!(worst, rep.worst_relative);
 }
 
 #[test]

@@ -34,7 +34,7 @@ use sha2::{Digest, Sha256};
 
 use ce_mle::Error as CoreError;
 use ce_mle::lm::Vocab;
-use ce_mle::lm::gpt::{Gpt, GptConfig, RngState, TrainConfig, TrainerState};
+use ce_mle::lm::gpt::{Gpt, GptConfig, RngState, TrainConfig, TrainerState, log_prob};
 use ce_mle::optim::AdamState;
 
 use crate::error::Result;
@@ -611,6 +611,10 @@ pub struct RunRecord {
     pub load: [String; 2],
     /// Threads of the rayon pool.
     pub threads: usize,
+    /// `rustc --version` of the toolchain on the path when the run started.
+    pub rustc: String,
+    /// `git rev-parse HEAD` of the working tree, `+dirty` if tracked files had changes.
+    pub commit: String,
     /// SHA-256 of the final checkpoint file (weights and state).
     pub checkpoint_sha256: String,
     /// SHA-256 of the weights-only file (`--export-weights`), if written.
@@ -654,4 +658,87 @@ pub fn load_average() -> String {
         .ok()
         .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
         .unwrap_or_else(|| "unknown".into())
+}
+
+/// The output of a command, trimmed, or "unknown" (the toolchain and commit of a record).
+fn command_output(program: &str, args: &[&str]) -> Option<String> {
+    let out = std::process::Command::new(program)
+        .args(args)
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+/// `rustc --version`, or "unknown".
+#[must_use]
+pub fn rustc_version() -> String {
+    command_output("rustc", &["--version"]).unwrap_or_else(|| "unknown".into())
+}
+
+/// `git rev-parse HEAD` of the current directory's repository, with `+dirty` if tracked files
+/// differ from it; "unknown" outside a repository.
+#[must_use]
+pub fn git_commit() -> String {
+    let Some(head) = command_output("git", &["rev-parse", "HEAD"]) else {
+        return "unknown".into();
+    };
+    let dirty = command_output("git", &["status", "--porcelain", "--untracked-files=no"])
+        .is_some_and(|s| !s.is_empty());
+    if dirty { format!("{head}+dirty") } else { head }
+}
+
+/// The probability of one continuation of a context (see [`continuations`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Continuation {
+    /// The continuation.
+    pub text: String,
+    /// `ln p(text | context)` in nats: the sum of `per_char`.
+    pub log_prob: f64,
+    /// `p(text | context) = exp(log_prob)`.
+    pub prob: f64,
+    /// `ln p(c_j | context, c_1..c_{j−1})` for each character `c_j` of the text (the chain
+    /// rule's factors).
+    pub per_char: Vec<f64>,
+}
+
+/// The probability a model gives each candidate continuation of `context`, by the chain rule
+/// over characters: `ln p(c_1..c_k | context) = Σ_j ln p(c_j | context, c_1..c_{j−1})`, each
+/// factor a log-softmax of the model's last logits (the context cropped to the last
+/// `block_size` characters). The model's `f32` weights are evaluated in `f64`.
+///
+/// # Errors
+/// [`CoreError::Empty`] for an empty context or candidate; [`CoreError::Corpus`] for a
+/// character outside the vocabulary.
+pub fn continuations(
+    model: &Gpt<f32>,
+    vocab: &Vocab,
+    context: &str,
+    candidates: &[&str],
+) -> ce_mle::Result<Vec<Continuation>> {
+    let m64: Gpt<f64> = model.cast();
+    let ctx = encode(vocab, context)?;
+    candidates
+        .iter()
+        .map(|&text| {
+            let ids = encode(vocab, text)?;
+            if ids.is_empty() {
+                return Err(CoreError::Empty("an empty continuation"));
+            }
+            let mut prefix = ctx.clone();
+            let mut per_char = Vec::with_capacity(ids.len());
+            for &id in &ids {
+                per_char.push(log_prob(&m64, &prefix, &[id])?);
+                prefix.push(id);
+            }
+            let total: f64 = per_char.iter().sum();
+            Ok(Continuation {
+                text: text.to_owned(),
+                log_prob: total,
+                prob: total.exp(),
+                per_char,
+            })
+        })
+        .collect()
 }

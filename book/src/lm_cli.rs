@@ -17,8 +17,9 @@ use ce_mle::lm::gpt::{
     generate,
 };
 use ce_mle_book::lm::{
-    Checkpoint, CorpusInfo, EvalRecord, Resumable, RunRecord, SliceEval, VAL_SLICE_CHARS, decode,
-    encode, load, load_average, machine, save, sha256_hex, vocab_of,
+    Checkpoint, CorpusInfo, EvalRecord, Resumable, RunRecord, SliceEval, VAL_SLICE_CHARS,
+    continuations, decode, encode, git_commit, load, load_average, machine, rustc_version, save,
+    sha256_hex, vocab_of,
 };
 
 use super::{Failure, write_stdout};
@@ -590,6 +591,8 @@ pub(crate) fn train(args: &LmTrainArgs) -> Result<(), Failure> {
             machine: machine(),
             load: [load_start, load_average()],
             threads: args.threads.unwrap_or_else(rayon::current_num_threads),
+            rustc: rustc_version(),
+            commit: git_commit(),
             checkpoint_sha256: sha256_hex(&bytes),
             weights_sha256,
             val_slice,
@@ -670,6 +673,13 @@ pub(crate) struct LmEvalArgs {
     /// Evaluate this text instead of a file.
     #[arg(long, conflicts_with_all = ["corpus", "split"])]
     text: Option<String>,
+    /// Instead of a cross-entropy: the probability of each --continuation after this text
+    /// (chain rule over characters).
+    #[arg(long, conflicts_with_all = ["corpus", "split", "text"], requires = "continuation")]
+    context: Option<String>,
+    /// A continuation of --context to score (repeat the flag for several).
+    #[arg(long, requires = "context", allow_hyphen_values = true)]
+    continuation: Vec<String>,
     /// Windows per forward pass.
     #[arg(long, default_value_t = 32)]
     batch: usize,
@@ -683,6 +693,27 @@ pub(crate) fn eval(args: &LmEvalArgs) -> Result<(), Failure> {
         return Err(flag_error("batch", 0.0, "must be at least 1"));
     }
     let ck = load(&args.checkpoint)?;
+    if let Some(context) = &args.context {
+        let cands: Vec<&str> = args.continuation.iter().map(String::as_str).collect();
+        let rows = continuations(&ck.model, &ck.vocab, context, &cands).map_err(|e| match e {
+            CoreError::Corpus { reason, .. } => CoreError::Corpus {
+                path: "--context/--continuation".into(),
+                reason,
+            },
+            e => e,
+        })?;
+        outln!("context: {context:?}");
+        outln!("{:<24} {:>14} {:>14}", "continuation", "ln p (nats)", "p");
+        for r in &rows {
+            outln!(
+                "{:<24} {:>14.6} {:>14.6e}",
+                format!("{:?}", r.text),
+                r.log_prob,
+                r.prob
+            );
+        }
+        return Ok(());
+    }
     let (name, text) = match (&args.text, &args.corpus) {
         (Some(t), _) => ("--text".to_owned(), t.clone()),
         (None, c) => {

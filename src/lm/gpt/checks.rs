@@ -91,6 +91,23 @@ pub struct GradientCheck {
     pub worst_relative: f64,
     /// The tensor where it occurred.
     pub worst_tensor: String,
+    /// One row per parameter tensor, in nanoGPT's `named_parameters()` order.
+    pub tensors: Vec<TensorCheck>,
+}
+
+/// The gradient check of one parameter tensor (a row of [`GradientCheck::tensors`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TensorCheck {
+    /// nanoGPT's name, e.g. `transformer.h.0.attn.c_attn.weight`.
+    pub name: String,
+    /// PyTorch shape.
+    pub shape: Vec<usize>,
+    /// Entries compared.
+    pub checked: usize,
+    /// Entries whose gradient is above [`FD_FLOOR`].
+    pub above_floor: usize,
+    /// The worst [`relative_error`] in this tensor.
+    pub worst_relative: f64,
 }
 
 /// The gradient of the mean token CE of [`check_config`]'s [`wide_model`] (seed 11) on a
@@ -122,6 +139,7 @@ pub fn gradient_check(per_tensor: Option<usize>) -> Result<GradientCheck> {
         above_floor: 0,
         worst_relative: 0.0,
         worst_tensor: String::new(),
+        tensors: Vec::new(),
     };
     for spec in cfg.parameter_specs() {
         let range = spec.range();
@@ -138,10 +156,22 @@ pub fn gradient_check(per_tensor: Option<usize>) -> Result<GradientCheck> {
         } else {
             (0..k).map(|j| j * (len - 1) / (k - 1)).collect()
         };
+        let mut row = TensorCheck {
+            name: spec.name.clone(),
+            shape: spec.shape.clone(),
+            checked: 0,
+            above_floor: 0,
+            worst_relative: 0.0,
+        };
         for i in picks {
             let g = g0[i];
             let d = five_point(&mut f, x0, i)?;
             let e = relative_error(g, d);
+            if e > row.worst_relative || e.is_nan() {
+                row.worst_relative = e;
+            }
+            row.checked += 1;
+            row.above_floor += usize::from(g.abs() > FD_FLOOR);
             // A NaN is recorded (and fails the check): it is never "greater" than the worst.
             if e > rep.worst_relative || e.is_nan() {
                 rep.worst_relative = e;
@@ -151,6 +181,7 @@ pub fn gradient_check(per_tensor: Option<usize>) -> Result<GradientCheck> {
             rep.above_floor += usize::from(g.abs() > FD_FLOOR);
         }
         m.parameters_mut()[range.clone()].copy_from_slice(x0);
+        rep.tensors.push(row);
     }
     Ok(rep)
 }

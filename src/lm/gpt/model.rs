@@ -13,8 +13,11 @@ use super::layers::{
     residual_backward, residual_forward,
 };
 use crate::error::{Error, MAX_ELEMENTS, Result};
-use crate::loss::rows::{RowTarget, cross_entropy, cross_entropy_backward_in_place};
-use crate::loss::{CrossEntropyOptions, Reduction};
+use crate::loss::rows::RowTarget;
+use crate::loss::{
+    CrossEntropyOptions, Linear, LinearCrossEntropyOptions, LinearGrads, Reduction,
+    linear_cross_entropy, linear_cross_entropy_with_grad,
+};
 use crate::real::Real;
 
 /// nanoGPT's `ignore_index` for targets (`F.cross_entropy(..., ignore_index=-1)`): a target
@@ -266,6 +269,8 @@ impl<T: GptFloat> Gpt<T> {
         self.forward_hidden(ws, tokens);
         let (n, c, v) = (b * t, self.config.n_embd, self.config.vocab_size);
         let wte = &self.params[self.offsets.wte..][..v * c];
+        // Only here: training and evaluation never hold the (B·T, V) logits.
+        ws.logits.resize(n * v, T::default());
         matmul_forward(&mut ws.logits, &ws.lnf, wte, n, c, v);
         Ok(&ws.logits)
     }
@@ -293,7 +298,7 @@ impl<T: GptFloat> Gpt<T> {
         self.forward_hidden(ws, tokens);
         let (c, v) = (self.config.n_embd, self.config.vocab_size);
         let wte = &self.params[self.offsets.wte..][..v * c];
-        lm_head_cross_entropy(&ws.lnf, wte, targets, reduction, &mut ws.logits, None)
+        lm_head_cross_entropy(&ws.lnf, wte, targets, reduction, None, &mut ws.head_scratch)
     }
 
     /// The loss (as [`Gpt::loss`] with `Reduction::Mean`, nanoGPT's) and its gradient with
@@ -336,8 +341,8 @@ impl<T: GptFloat> Gpt<T> {
                 wte,
                 targets,
                 Reduction::Mean,
-                &mut ws.logits,
                 Some((&mut ws.d_lnf, dwte)),
+                &mut ws.head_scratch,
             )?
         };
         // Final LayerNorm.
@@ -466,42 +471,86 @@ fn check_targets(targets: &[i64], b: usize, t: usize) -> Result<()> {
     Ok(())
 }
 
-/// The output head and its loss in one function: `logits = hidden · Wᵀ` (the tied token
-/// embedding `W = wte`, `(V, C)`), the cross-entropy of the logits `(N, V)` against
-/// `targets (N)` (ignore index [`IGNORE_INDEX`], `reduction`), and — when `grads` is given —
-/// its backward: `d hidden += dlogits · W` and `d W += dlogitsᵀ · hidden`.
+/// The output head and its loss in one function, without the `(N, V)` logits: the crate's
+/// fused [`linear_cross_entropy`] with the tied token embedding as the weight and no bias,
 ///
-/// This is the signature of a fused "linear cross-entropy" (Liger-Kernel's
-/// `LigerFusedLinearCrossEntropy`): hidden `(N, D)`, weight `(V, D)`, targets → loss, grad of
-/// hidden, grad of weight; a fused kernel that never stores `(N, V)` logits can replace it.
-/// Here `logits` is the `(N, V)` scratch buffer (the gradient is written over it, the
-/// crate's [`cross_entropy_backward_in_place`]).
+/// ```text
+/// logits = hidden · Wᵀ        hidden (N, C), W = wte (V, C), logits (N, V), class axis 1
+/// loss   = cross_entropy(logits, targets; ignore_index = −1, reduction)
+/// ```
+///
+/// and — when `grads = Some((d_hidden, d_weight))` — its backward, **added** into the buffers
+/// (as every backward of [`super::layers`]: the tied `wte` also receives the encoder's
+/// gradient): `d_hidden += G · W`, `d_weight += Gᵀ · hidden`, `G = ∂loss/∂logits`. The logits
+/// go through in chunks of tokens ([`LinearCrossEntropyOptions`]), so a training step never
+/// holds the `(B·T, V)` matrix (Liger-Kernel's `FusedLinearCrossEntropy`, PyTorch's
+/// `F.linear_cross_entropy`). `scratch` is reused for the gradients before they are added
+/// (resized as needed).
 ///
 /// Returns the loss in nats (mean per kept target, or the sum).
 ///
 /// # Errors
-/// The errors of [`crate::loss::rows::cross_entropy`] (targets out of range, a mean over no
-/// kept target).
+/// The errors of [`linear_cross_entropy`]: buffers of inconsistent lengths, a non-finite
+/// hidden state or weight, targets outside `0..V` other than `−1`, a mean over no kept
+/// target ([`Error::UndefinedMean`]).
 pub fn lm_head_cross_entropy<T: GptFloat>(
     hidden: &[T],
     weight: &[T],
     targets: &[i64],
     reduction: Reduction,
-    logits: &mut [T],
     grads: Option<(&mut [T], &mut [T])>,
+    scratch: &mut Vec<T>,
 ) -> Result<f64> {
     let n = targets.len();
-    let v = logits.len() / n.max(1);
-    let c = weight.len() / v.max(1);
-    matmul_forward(logits, hidden, weight, n, c, v);
+    if n == 0 || hidden.len() % n != 0 {
+        return Err(Error::ShapeMismatch {
+            what: "hidden",
+            expected: format!("(N, C) with N = {n} targets"),
+            got: format!("{} numbers", hidden.len()),
+        });
+    }
+    let c = hidden.len() / n;
+    let linear = Linear {
+        weight,
+        bias: None,
+        in_features: c,
+    };
     let opts = CrossEntropyOptions::<T>::default()
         .ignore_index(IGNORE_INDEX)
         .reduction(reduction);
+    let target = RowTarget::Indices(targets);
+    let chunking = LinearCrossEntropyOptions::default();
     let loss = match grads {
-        None => cross_entropy(logits, v, RowTarget::Indices(targets), &opts)?,
-        Some((dhidden, dweight)) => {
-            let l = cross_entropy_backward_in_place(logits, v, RowTarget::Indices(targets), &opts)?;
-            matmul_backward(dhidden, dweight, logits, hidden, weight, n, c, v);
+        None => linear_cross_entropy(hidden, linear, target, &opts, chunking)?,
+        Some((d_hidden, d_weight)) => {
+            if d_hidden.len() != hidden.len() || d_weight.len() != weight.len() {
+                return Err(Error::ShapeMismatch {
+                    what: "head gradients",
+                    expected: format!("{} and {} numbers", hidden.len(), weight.len()),
+                    got: format!("{} and {}", d_hidden.len(), d_weight.len()),
+                });
+            }
+            scratch.clear();
+            scratch.resize(hidden.len() + weight.len(), T::default());
+            let (sh, sw) = scratch.split_at_mut(hidden.len());
+            let l = linear_cross_entropy_with_grad(
+                hidden,
+                linear,
+                target,
+                &opts,
+                chunking,
+                LinearGrads {
+                    input: sh,
+                    weight: sw,
+                    bias: None,
+                },
+            )?;
+            for (d, &g) in d_hidden.iter_mut().zip(sh.iter()) {
+                *d += g;
+            }
+            for (d, &g) in d_weight.iter_mut().zip(sw.iter()) {
+                *d += g;
+            }
             l
         }
     };
@@ -594,7 +643,10 @@ pub struct Workspace<T> {
     lnf: Vec<T>,
     lnf_mean: Vec<T>,
     lnf_rstd: Vec<T>,
+    /// The logits of [`Gpt::logits`] only (allocated there).
     logits: Vec<T>,
+    /// The head's gradients before they are added (see [`lm_head_cross_entropy`]).
+    head_scratch: Vec<T>,
     d_lnf: Vec<T>,
     d_res: Vec<T>,
     d_res2: Vec<T>,
@@ -626,7 +678,7 @@ impl<T: GptFloat> Workspace<T> {
         );
         let n = b * t;
         let per_layer = n * (16 * c + 6) + b * nh * t * t;
-        Some(nl * per_layer + n * (2 * c + 3 + 2 * v) + n * (12 * c) + b * nh * t * t)
+        Some(nl * per_layer + n * (2 * c + 3 + v) + v * c + n * (12 * c) + b * nh * t * t)
     }
 
     fn resize(&mut self, cfg: &GptConfig, b: usize, t: usize) -> Result<()> {
@@ -643,7 +695,7 @@ impl<T: GptFloat> Workspace<T> {
                 limit,
             });
         }
-        let (c, v, nh) = (cfg.n_embd, cfg.vocab_size, cfg.n_head);
+        let (c, nh) = (cfg.n_embd, cfg.n_head);
         let n = b * t;
         let z = |len: usize| vec![T::default(); len];
         self.encoded = z(n * c);
@@ -668,7 +720,7 @@ impl<T: GptFloat> Workspace<T> {
         self.lnf = z(n * c);
         self.lnf_mean = z(n);
         self.lnf_rstd = z(n);
-        self.logits = z(n * v);
+        self.logits = Vec::new();
         self.d_lnf = z(n * c);
         self.d_res = z(n * c);
         self.d_res2 = z(n * c);
