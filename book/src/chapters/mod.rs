@@ -26,6 +26,7 @@ pub mod softmax;
 pub mod strategies;
 pub mod tradeoffs;
 pub mod training;
+pub mod transformer;
 
 /// The generated files of one chapter and the function that computes them.
 ///
@@ -53,6 +54,7 @@ pub const ALL: &[Outputs] = &[
     binary::OUTPUTS,
     options::OUTPUTS,
     bigram::OUTPUTS,
+    transformer::OUTPUTS,
     sentiment::OUTPUTS,
     answers::OUTPUTS,
     tradeoffs::OUTPUTS,
