@@ -268,6 +268,12 @@ fn ratio(x: f64) -> String {
 pub(crate) fn train(args: &LmTrainArgs) -> Result<(), Failure> {
     let start = Instant::now();
     let load_start = load_average();
+    // What the record names, taken before training (the tree may change during a long run).
+    let (rustc, commit) = if args.record.is_some() {
+        (rustc_version(), git_commit())
+    } else {
+        (String::new(), String::new())
+    };
     check_output(&args.out)?;
     if let Some(p) = &args.export_weights {
         check_output(p)?;
@@ -591,8 +597,8 @@ pub(crate) fn train(args: &LmTrainArgs) -> Result<(), Failure> {
             machine: machine(),
             load: [load_start, load_average()],
             threads: args.threads.unwrap_or_else(rayon::current_num_threads),
-            rustc: rustc_version(),
-            commit: git_commit(),
+            rustc,
+            commit,
             checkpoint_sha256: sha256_hex(&bytes),
             weights_sha256,
             val_slice,

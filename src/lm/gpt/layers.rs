@@ -23,8 +23,13 @@ use super::float::GptFloat;
 
 /// Rows (positions) per block of the parallel matrix products and element-wise layers.
 const ROW_BLOCK: usize = 64;
+/// Rows per block of the parallel matrix products: each block packs the whole weight again,
+/// so fewer, larger blocks than [`ROW_BLOCK`]. A product's rows and a weight gradient's
+/// channels are independent (each element is the same sum over the same `k` whatever the
+/// block), so these sizes change the speed, not the results.
+const MATMUL_ROW_BLOCK: usize = 128;
 /// Output channels per block of a weight gradient.
-const CHANNEL_BLOCK: usize = 32;
+const CHANNEL_BLOCK: usize = 64;
 /// Elements per block of the element-wise layers.
 const ELEMENT_BLOCK: usize = 16 * 1024;
 
@@ -259,14 +264,14 @@ pub fn matmul_forward<T: GptFloat>(
     check_len("matmul inp", inp.len(), n * c);
     check_len("matmul weight", weight.len(), oc * c);
     let one = T::round_from_f64(1.0);
-    for_each_block(out, ROW_BLOCK * oc, |blk, o| {
+    for_each_block(out, MATMUL_ROW_BLOCK * oc, |blk, o| {
         let rows = o.len() / oc.max(1);
         T::gemm(
             rows,
             c,
             oc,
             one,
-            &inp[blk * ROW_BLOCK * c..],
+            &inp[blk * MATMUL_ROW_BLOCK * c..],
             (c, 1),
             weight,
             (1, c),
@@ -295,14 +300,14 @@ pub fn matmul_backward<T: GptFloat>(
     check_len("matmul inp", inp.len(), n * c);
     check_len("matmul weight", weight.len(), oc * c);
     let one = T::round_from_f64(1.0);
-    for_each_block(dinp, ROW_BLOCK * c, |blk, d| {
+    for_each_block(dinp, MATMUL_ROW_BLOCK * c, |blk, d| {
         let rows = d.len() / c.max(1);
         T::gemm(
             rows,
             oc,
             c,
             one,
-            &dout[blk * ROW_BLOCK * oc..],
+            &dout[blk * MATMUL_ROW_BLOCK * oc..],
             (oc, 1),
             weight,
             (c, 1),
@@ -522,9 +527,7 @@ pub fn gelu_forward<T: GptFloat>(out: &mut [T], inp: &[T]) {
     check_len("gelu out", out.len(), inp.len());
     for_each_block(out, ELEMENT_BLOCK, |blk, o| {
         let x = &inp[blk * ELEMENT_BLOCK..][..o.len()];
-        for (o, &x) in o.iter_mut().zip(x) {
-            *o = x.gelu();
-        }
+        gelu_block(o, x);
     });
 }
 
@@ -537,11 +540,57 @@ pub fn gelu_backward<T: GptFloat>(dinp: &mut [T], inp: &[T], dout: &[T]) {
         let start = blk * ELEMENT_BLOCK;
         let x = &inp[start..][..d.len()];
         let g = &dout[start..][..d.len()];
-        for ((d, &x), &g) in d.iter_mut().zip(x).zip(g) {
-            *d += g * x.gelu_grad();
-        }
+        gelu_backward_block(d, x, g);
     });
 }
+
+#[inline(always)]
+fn gelu_block_impl<T: GptFloat>(out: &mut [T], inp: &[T]) {
+    for (o, &x) in out.iter_mut().zip(inp) {
+        *o = x.gelu();
+    }
+}
+
+#[inline(always)]
+fn gelu_backward_block_impl<T: GptFloat>(dinp: &mut [T], inp: &[T], dout: &[T]) {
+    for ((d, &x), &g) in dinp.iter_mut().zip(inp).zip(dout) {
+        *d += g * x.gelu_grad();
+    }
+}
+
+/// A loop compiled for AVX-512, for AVX2 and for the baseline from the same source, called in
+/// the widest form the CPU runs (the crate's kernels do the same, `loss::kernel`). The same
+/// IEEE operations in the same order in each (no FMA is enabled): only the vector width
+/// differs, so the results are bit-identical whatever the CPU.
+macro_rules! dispatch_elementwise {
+    ($name:ident($($arg:ident: $ty:ty),*) = $imp:ident) => {
+        fn $name<T: GptFloat>($($arg: $ty),*) {
+            #[cfg(target_arch = "x86_64")]
+            {
+                use crate::loss::kernel::{Simd, simd};
+                #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2,avx")]
+                fn wide512<T: GptFloat>($($arg: $ty),*) {
+                    $imp($($arg),*);
+                }
+                #[target_feature(enable = "avx2,avx")]
+                fn wide256<T: GptFloat>($($arg: $ty),*) {
+                    $imp($($arg),*);
+                }
+                match simd() {
+                    // SAFETY: `simd()` found these instructions on this CPU at run time.
+                    Simd::Avx512 => return unsafe { wide512($($arg),*) },
+                    // SAFETY: as above.
+                    Simd::Avx2 => return unsafe { wide256($($arg),*) },
+                    Simd::Baseline => {}
+                }
+            }
+            $imp($($arg),*);
+        }
+    };
+}
+
+dispatch_elementwise!(gelu_block(out: &mut [T], inp: &[T]) = gelu_block_impl);
+dispatch_elementwise!(gelu_backward_block(dinp: &mut [T], inp: &[T], dout: &[T]) = gelu_backward_block_impl);
 
 // ---------------------------------------------------------------------------------------------
 // Residual connection.
