@@ -479,3 +479,66 @@ fn a_killed_training_leaves_a_resumable_checkpoint() {
     ]);
     assert!(out.contains("3 iterations"), "{out}");
 }
+
+/// The committed run records (`book/data/gpt/*.json`) agree with their committed weights:
+/// the file is the one the run wrote (SHA-256), its configuration and vocabulary are the
+/// record's, and the cross-entropy recomputed from it on the record's validation slice (the
+/// first `val_slice.chars` characters of nanoGPT's validation split, the batching of the run)
+/// equals the recorded figure. The tolerance, 1e-5 relative, allows another CPU's matrix
+/// kernels (FMA or not) to round the f32 products differently; a different checkpoint is
+/// off by more than 1e-2. No training here.
+#[test]
+fn committed_records_match_their_checkpoints() {
+    let dir = ce_mle_book::paths::book_root().join("data/gpt");
+    let mut checked = Vec::new();
+    for name in ["shakespeare-recipe", "shakespeare-long", "tang-poems"] {
+        let record = dir.join(format!("{name}.json"));
+        let weights = dir.join(format!("{name}.safetensors"));
+        if !record.exists() {
+            continue;
+        }
+        let rec: lm::RunRecord =
+            serde_json::from_str(&std::fs::read_to_string(&record).unwrap()).unwrap();
+        let bytes = std::fs::read(&weights).unwrap();
+        assert_eq!(
+            rec.weights_sha256.as_deref(),
+            Some(lm::sha256_hex(&bytes).as_str()),
+            "{name}: the weights are not the run's"
+        );
+        let ck = lm::load(&weights).unwrap();
+        assert!(ck.resume.is_none(), "{name}: weights only");
+        assert_eq!(*ck.model.config(), rec.config, "{name}");
+        assert_eq!(ck.vocab.len(), rec.vocab_size, "{name}");
+        // The text the run read, split as the run did.
+        let corpus = ce_mle_book::paths::book_root()
+            .join("..")
+            .join(&rec.corpus.path);
+        let text = ce_mle::corpus::load_corpus(&corpus).unwrap();
+        assert_eq!(lm::sha256_hex(text.as_bytes()), rec.corpus.sha256, "{name}");
+        let split = ce_mle::lm::CharSplit::nanogpt(&text).unwrap();
+        assert_eq!(split.vocab(), &ck.vocab, "{name}");
+        let slice = &split.val()[..rec.val_slice.chars];
+        let ce = ce_mle::lm::gpt::evaluate(
+            &ck.model,
+            &mut ce_mle::lm::gpt::Workspace::new(),
+            slice,
+            rec.train.batch_size,
+        )
+        .unwrap()
+        .mean;
+        let rel = (ce - rec.val_slice.ce).abs() / rec.val_slice.ce;
+        assert!(
+            rel <= 1e-5,
+            "{name}: recomputed {ce}, recorded {}",
+            rec.val_slice.ce
+        );
+        // The record's last evaluation is of the final model, after max_iters updates.
+        assert_eq!(rec.evals.last().map(|e| e.iter), Some(rec.train.max_iters));
+        assert!(rec.final_val_ce.is_finite(), "{name}");
+        checked.push(name);
+    }
+    assert!(
+        checked.contains(&"shakespeare-recipe"),
+        "the recipe's record is committed: {checked:?}"
+    );
+}
