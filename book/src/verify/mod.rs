@@ -681,17 +681,27 @@ fn g1() -> Result<Check> {
     ))
 }
 
-/// G2: the chain rule, `Σ_t CE_t = −ln p(x_2..x_n | x_1)`: the GPT's batched loss against
-/// one forward pass per prefix.
+/// G2: the chain rule, `Σ_t CE_t = −ln p(x_2..x_n | x_1)`, on the committed checkpoint of
+/// nanoGPT's recipe (`book/data/gpt/shakespeare-recipe.safetensors`, its `f32` weights
+/// evaluated in `f64`) and the first `block_size + 1` characters of Tiny Shakespeare's
+/// validation split: the batched loss (one pass, the causal mask) against one forward pass
+/// per prefix.
 fn g2() -> Result<Check> {
-    use ce_mle::lm::gpt::checks;
-    let cfg = checks::check_config();
-    let model = checks::wide_model(cfg, 11)?;
-    let mut r = rng(13);
-    let ids: Vec<u32> = (0..=cfg.block_size)
-        .map(|_| r.random_range(0..cfg.vocab_size as u32))
-        .collect();
-    let c = checks::chain_rule(&model, &ids)?;
+    use ce_mle::lm::gpt::{Gpt, checks};
+    let path = crate::paths::book_root().join("data/gpt/shakespeare-recipe.safetensors");
+    let ck = crate::lm::load(&path)?;
+    let corpus = crate::paths::book_root().join("data/tinyshakespeare/input.txt");
+    let split = ce_mle::lm::CharSplit::load(&corpus, ce_mle::lm::NANOGPT_TRAIN_FRACTION)?;
+    if split.vocab() != &ck.vocab {
+        return Err(ce_mle::Error::InvalidFile {
+            path: path.display().to_string(),
+            reason: "its vocabulary is not Tiny Shakespeare's".into(),
+        }
+        .into());
+    }
+    let model: Gpt<f64> = ck.model.cast();
+    let n = (model.config().block_size + 1).min(split.val().len());
+    let c = checks::chain_rule(&model, &split.val()[..n])?;
     Ok(row(
         "G2",
         "GPT: sum of token CEs (one batched pass) = -ln p(text) by the chain rule",
@@ -700,8 +710,8 @@ fn g2() -> Result<Check> {
         c.gap_per_token(),
         1e-12,
         format!(
-            "check model (f64), {} tokens: -ln p = {:.6} nats",
-            c.tokens, c.token_by_token
+            "recipe checkpoint (f64), first {} validation characters: -ln p = {:.6} nats",
+            n, c.token_by_token
         ),
     ))
 }
