@@ -542,3 +542,65 @@ fn committed_records_match_their_checkpoints() {
         "the recipe's record is committed: {checked:?}"
     );
 }
+
+/// `continuations` on the committed recipe checkpoint: the chain rule's factors add up to the
+/// batched loss of the same text (one pass, targets of the context ignored), the single
+/// characters' probabilities after the context sum to 1, and the CLI prints the same figure.
+#[test]
+fn continuations_are_the_chain_rule_of_the_model() {
+    let weights = ce_mle_book::paths::book_root().join("data/gpt/shakespeare-recipe.safetensors");
+    let ck = lm::load(&weights).unwrap();
+    let context = "The sun is shining, and it's a beautiful";
+    let rows = lm::continuations(&ck.model, &ck.vocab, context, &[" day", " night"]).unwrap();
+    let m64: ce_mle::lm::gpt::Gpt<f64> = ck.model.cast();
+    for r in &rows {
+        assert_eq!(r.per_char.len(), r.text.chars().count());
+        assert!((r.per_char.iter().sum::<f64>() - r.log_prob).abs() < 1e-15);
+        assert!((r.log_prob.exp() - r.prob).abs() <= 1e-15 * r.prob.max(1e-300));
+        // One batched pass over context + continuation: −Σ CE over the continuation's targets.
+        let ids = lm::encode(&ck.vocab, &format!("{context}{}", r.text)).unwrap();
+        let t = ids.len() - 1;
+        let first = ids.len() - r.per_char.len();
+        let y: Vec<i64> = (0..t)
+            .map(|i| {
+                if i + 1 >= first {
+                    i64::from(ids[i + 1])
+                } else {
+                    ce_mle::lm::gpt::IGNORE_INDEX
+                }
+            })
+            .collect();
+        let sum = m64
+            .loss(
+                &mut ce_mle::lm::gpt::Workspace::new(),
+                &ids[..t],
+                &y,
+                1,
+                t,
+                ce_mle::loss::Reduction::Sum,
+            )
+            .unwrap();
+        assert!(
+            (sum + r.log_prob).abs() < 1e-12,
+            "{}: batched {sum}, chain rule {}",
+            r.text,
+            -r.log_prob
+        );
+    }
+    let singles: Vec<String> = ck.vocab.chars().iter().map(char::to_string).collect();
+    let refs: Vec<&str> = singles.iter().map(String::as_str).collect();
+    let all = lm::continuations(&ck.model, &ck.vocab, context, &refs).unwrap();
+    let total: f64 = all.iter().map(|r| r.prob).sum();
+    assert!((total - 1.0).abs() < 1e-12, "{total}");
+    let out = run_ok(&[
+        "lm",
+        "eval",
+        "--checkpoint",
+        p(&weights),
+        "--context",
+        context,
+        "--continuation",
+        " day",
+    ]);
+    assert!(out.contains(&format!("{:.6}", rows[0].log_prob)), "{out}");
+}
