@@ -502,7 +502,7 @@ pub fn lm_head_cross_entropy<T: GptFloat>(
     scratch: &mut Vec<T>,
 ) -> Result<f64> {
     let n = targets.len();
-    if n == 0 || hidden.len() % n != 0 {
+    if n == 0 || !hidden.len().is_multiple_of(n) {
         return Err(Error::ShapeMismatch {
             what: "hidden",
             expected: format!("(N, C) with N = {n} targets"),
