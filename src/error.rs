@@ -97,6 +97,17 @@
 //! 82 | empty, binary (non-UTF-8), too short or missing corpus file for a split | `lm::CharSplit::load` | `Corpus` (the path), `Io` | `ngram::split_of_empty_binary_or_missing_files`
 //! 83 | baseline options: order 0, empty `k` grid, a `k` ≤ 0, held-out fraction outside (0, 1) | `lm::baselines` | `InvalidHyperParameter` | `ngram::baseline_options_out_of_range`
 //!
+//! ### The GPT (`lm::gpt`)
+//!
+//! \# | bad input | where | error | test
+//! ---|---|---|---|---
+//! 85 | a size of 0, `n_head` not dividing `n_embd`, more than 2²⁸ parameters or a size above 2²⁰ | `lm::gpt::GptConfig::validate`, `lm::gpt::Gpt::new` | `InvalidHyperParameter`, `TooLarge` | `gpt::bad_configs_are_refused`
+//! 86 | a batch with B or T = 0, T > `block_size`, ids or targets of another length, a token id ≥ V, a target outside `0..V` other than −1, every target −1 with the mean, a gradient buffer of another length | `lm::gpt::Gpt::{logits, loss, loss_and_grad}` | `Empty`, `ShapeMismatch`, `InvalidValue`, `ClassIndexOutOfRange`, `UndefinedMean` | `gpt::bad_batches_are_refused`
+//! 87 | a parameter buffer of another length, or with a NaN | `lm::gpt::Gpt::from_parameters` | `ShapeMismatch`, `InvalidValue` | `gpt::bad_parameter_buffers_are_refused`
+//! 88 | training settings out of range (sizes 0, learning rates, β, ε, decay, clipping, warm-up longer than the decay); a split shorter than `block_size + 1` ids | `lm::gpt::TrainConfig::validate`, `lm::gpt::Trainer` | `InvalidHyperParameter`, `TooLarge`, `Corpus` | `gpt::bad_training_settings_and_short_texts_are_refused`
+//! 89 | a negative per-buffer weight decay or a step with another number of buffers; `set_lr(0)`; an optimiser state of mismatched shapes, with a negative second moment, or claiming steps without moments | `optim::AdamW::{weight_decay_per_buffer, set_lr, load_state}` | `InvalidHyperParameter`, `ShapeMismatch`, `InvalidValue` | `gpt::adam_groups_and_state_refuse_bad_input`
+//! 90 | a learning rate that makes the GPT diverge | `lm::gpt::Trainer::step` | `Diverged` | `gpt::a_diverging_gpt_run_is_reported`
+//!
 //! ### Outputs
 //!
 //! \# | bad input | where | error | test

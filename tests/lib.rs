@@ -12,6 +12,7 @@ mod early_stopping;
 mod errors;
 mod fsio;
 mod generators;
+mod gpt;
 mod gradients;
 mod kernels;
 mod linear;

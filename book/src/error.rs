@@ -47,6 +47,17 @@
 //! 69 | stdout closed by the reader | any command | exit 141, no panic | `cli::a_closed_stdout_stops_quietly_instead_of_panicking`
 //! 70 | stderr closed when the error is printed | any command | exit 2, no panic | `catalogue::cli_closed_stderr_still_exits_2_without_a_panic`
 //!
+//! ### The GPT (`ce-mle lm`, [`crate::lm`])
+//!
+//! \# | bad input | where | error | test
+//! ---|---|---|---|---
+//! 91 | a model size of 0, `--n-head` not dividing `--n-embd`, a width too large, `--batch-size 0`, a warm-up longer than the run, a negative `--lr`, `--threads 0`, a `--record` that is not `.json`, an `--out` in a missing directory | `ce-mle lm train` | exit 2, one line, before training, nothing written | `lm::bad_train_flags_exit_2_with_one_line`
+//! 92 | empty, binary, missing or too short corpus | `ce-mle lm train --corpus` | exit 2, one line, nothing written | `lm::bad_corpora_exit_2_with_one_line`
+//! 93 | a checkpoint truncated, bit-flipped (data or metadata: SHA-256), not safetensors, a directory, of shapes that do not match its configuration, missing a tensor, with a vocabulary of another size or another format | `ce-mle lm eval`, `ce-mle lm sample`, `lm::load` | exit 2, `InvalidFile`, one line | `lm::corrupt_checkpoints_are_refused`
+//! 94 | a text with characters outside the checkpoint's vocabulary; `--resume` on another text, with a configuration flag, or from a weights-only file | `ce-mle lm eval`, `ce-mle lm train --resume` | exit 2, `Corpus`, `InvalidFile` | `lm::mismatched_vocabulary_text_or_settings_are_refused`
+//! 95 | `--temperature 0` or NaN, `--top-k 0`, an empty prompt or one outside the vocabulary, `--batch 0` | `ce-mle lm sample`, `ce-mle lm eval` | exit 2, one line | `lm::bad_sampling_flags_exit_2`
+//! 96 | a training killed mid-run | `ce-mle lm train` | the last checkpoint loads and resumes (atomic writes) | `lm::a_killed_training_leaves_a_resumable_checkpoint`
+//!
 
 use thiserror::Error as ThisError;
 

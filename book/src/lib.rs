@@ -9,6 +9,7 @@
 //! * [`render`]: the mdBook driver (build and test both books in-process), with [`mathml`]
 //!   (the MathML repair after KaTeX), [`rustdoc_deps`] (the libraries `mdbook test` needs)
 //!   and [`includes`];
+//! * [`lm`]: GPT checkpoints (safetensors) and run records for `ce-mle lm`;
 //! * [`ngram`]: the count baselines of the book's two character corpora and their record;
 //! * [`plot`]: deterministic SVG figures; [`accuracy`]: accuracy in ULPs on hard cases;
 //! * the `ce-mle` binary (`src/main.rs`), and the book's listings as cargo examples
@@ -21,6 +22,7 @@ pub mod chapters;
 pub mod error;
 pub mod generated;
 pub mod includes;
+pub mod lm;
 pub mod mathml;
 pub mod ngram;
 pub mod paths;

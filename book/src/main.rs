@@ -46,6 +46,10 @@ macro_rules! errln {
     }};
 }
 
+// After the macros, which it uses.
+mod lm_cli;
+use lm_cli::LmCommand;
+
 fn write_stdout(s: &str) -> Result<(), Failure> {
     use std::io::Write as _;
     let mut stdout = std::io::stdout().lock();
@@ -81,6 +85,10 @@ enum Command {
     Ngram(NgramArgs),
     /// Evaluate loss cases written as JSON with PyTorch's argument names, to compare with PyTorch.
     Loss(LossArgs),
+    /// Train, sample from and evaluate a character-level GPT (nanoGPT's model, backward pass
+    /// written by hand) on Tiny Shakespeare or your own text.
+    #[command(subcommand)]
+    Lm(LmCommand),
     /// Build or test the two books (中文 and English).
     #[command(subcommand)]
     Book(BookCommand),
@@ -766,6 +774,9 @@ fn main() -> ExitCode {
         Some(Command::Bigram(a)) => bigram(&a),
         Some(Command::Ngram(a)) => ngram(&a),
         Some(Command::Loss(a)) => loss(&a),
+        Some(Command::Lm(LmCommand::Train(a))) => lm_cli::train(&a),
+        Some(Command::Lm(LmCommand::Sample(a))) => lm_cli::sample(&a),
+        Some(Command::Lm(LmCommand::Eval(a))) => lm_cli::eval(&a),
         Some(Command::Book(BookCommand::Build { out })) => build_books(out, true),
         Some(Command::Book(BookCommand::Test { lang })) => test_books(lang.as_deref()),
         Some(Command::Book(BookCommand::Deps)) => book_deps(),

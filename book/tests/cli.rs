@@ -6,9 +6,10 @@ use ce_mle_book::verify::{Check, render_report};
 
 use crate::common::{ce_mle, verify_run};
 
-/// The ids of the report's rows, in order: the theorems and the two PyTorch parity rows.
-const IDS: [&str; 13] = [
-    "T1", "T2", "T3", "T4", "T5", "T6", "T7", "T8", "T9", "T10", "T11", "P1", "P2",
+/// The ids of the report's rows, in order: the theorems, the two PyTorch parity rows and the
+/// GPT's two checks.
+const IDS: [&str; 15] = [
+    "T1", "T2", "T3", "T4", "T5", "T6", "T7", "T8", "T9", "T10", "T11", "P1", "P2", "G1", "G2",
 ];
 
 /// The shared `ce-mle verify --json` run, parsed.

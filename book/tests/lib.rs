@@ -12,6 +12,7 @@ mod determinism;
 mod exercises;
 mod golden_functional;
 mod golden_training;
+mod lm;
 mod loss_cli;
 mod ngram;
 mod plot;

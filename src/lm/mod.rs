@@ -127,6 +127,7 @@
 
 mod baselines;
 mod bigram;
+pub mod gpt;
 mod ngram;
 mod report;
 mod split;

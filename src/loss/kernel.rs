@@ -607,7 +607,7 @@ fn lanes_gap_sum_impl<T: Real>(
 
 /// The widest vector instructions this CPU has, found once.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Simd {
+pub(crate) enum Simd {
     Avx512,
     Avx2,
     Baseline,
@@ -624,7 +624,7 @@ pub fn limit_simd(level: u8) {
     SIMD_LIMIT.store(level, std::sync::atomic::Ordering::Relaxed);
 }
 
-fn simd() -> Simd {
+pub(crate) fn simd() -> Simd {
     let limit = SIMD_LIMIT.load(std::sync::atomic::Ordering::Relaxed);
     #[cfg(target_arch = "x86_64")]
     {

@@ -11,7 +11,7 @@
 mod adam;
 mod sgd;
 
-pub use adam::{Adam, AdamW};
+pub use adam::{Adam, AdamState, AdamW};
 pub use sgd::Sgd;
 
 use crate::error::{Error, Result};

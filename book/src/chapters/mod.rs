@@ -31,6 +31,7 @@ pub mod strategies_synonyms;
 pub mod tradeoffs;
 pub mod tradeoffs_label_shift;
 pub mod training;
+pub mod transformer;
 pub mod why_cross_entropy;
 
 /// The generated files of one chapter and the function that computes them.
@@ -61,6 +62,7 @@ pub const ALL: &[Outputs] = &[
     options::OUTPUTS,
     bigram::OUTPUTS,
     bigram_heldout::OUTPUTS,
+    transformer::OUTPUTS,
     sentiment::OUTPUTS,
     answers::OUTPUTS,
     tradeoffs::OUTPUTS,

@@ -541,6 +541,8 @@ pub fn check_all(cfg: &VerifyConfig) -> Result<Vec<Check>> {
         t11()?,
         p1()?,
         p2()?,
+        g1()?,
+        g2()?,
     ];
     Ok(rows)
 }
@@ -651,6 +653,67 @@ fn p2() -> Result<Check> {
     );
     check.passed = check.passed && runs.iter().all(|r| r.printed_equal);
     Ok(check)
+}
+
+/// G1: the GPT's hand-written backward pass against five-point finite differences, every
+/// entry of every parameter tensor of a small model in f64.
+fn g1() -> Result<Check> {
+    use ce_mle::lm::gpt::checks;
+    let rep = checks::gradient_check(None)?;
+    let cfg = checks::check_config();
+    Ok(row(
+        "G1",
+        "GPT: hand-written backward = finite differences, every parameter (f64)",
+        "five-point differences, h = 1e-3; rel = |g - d| / max(|g|, |d|, 1e-5)",
+        rep.checked,
+        rep.worst_relative,
+        1e-6,
+        format!(
+            "{} layers, {} heads, width {}, V {}, {} parameters, {} above 1e-5; worst in {}",
+            cfg.n_layer,
+            cfg.n_head,
+            cfg.n_embd,
+            cfg.vocab_size,
+            rep.parameters,
+            rep.above_floor,
+            rep.worst_tensor
+        ),
+    ))
+}
+
+/// G2: the chain rule, `Σ_t CE_t = −ln p(x_2..x_n | x_1)`, on the committed checkpoint of
+/// nanoGPT's recipe (`book/data/gpt/shakespeare-recipe.safetensors`, its `f32` weights
+/// evaluated in `f64`) and the first `block_size + 1` characters of Tiny Shakespeare's
+/// validation split: the batched loss (one pass, the causal mask) against one forward pass
+/// per prefix.
+fn g2() -> Result<Check> {
+    use ce_mle::lm::gpt::{Gpt, checks};
+    let path = crate::paths::book_root().join("data/gpt/shakespeare-recipe.safetensors");
+    let ck = crate::lm::load(&path)?;
+    let corpus = crate::paths::book_root().join("data/tinyshakespeare/input.txt");
+    let split = ce_mle::lm::CharSplit::load(&corpus, ce_mle::lm::NANOGPT_TRAIN_FRACTION)?;
+    if split.vocab() != &ck.vocab {
+        return Err(ce_mle::Error::InvalidFile {
+            path: path.display().to_string(),
+            reason: "its vocabulary is not Tiny Shakespeare's".into(),
+        }
+        .into());
+    }
+    let model: Gpt<f64> = ck.model.cast();
+    let n = (model.config().block_size + 1).min(split.val().len());
+    let c = checks::chain_rule(&model, &split.val()[..n])?;
+    Ok(row(
+        "G2",
+        "GPT: sum of token CEs (one batched pass) = -ln p(text) by the chain rule",
+        "worst = |difference| per token; one forward pass per prefix, log_softmax",
+        c.tokens,
+        c.gap_per_token(),
+        1e-12,
+        format!(
+            "recipe checkpoint (f64), first {} validation characters: -ln p = {:.6} nats",
+            n, c.token_by_token
+        ),
+    ))
 }
 
 /// What `ce-mle verify` prints: [`render_table`], then one line with the verdict.
