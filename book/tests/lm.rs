@@ -303,41 +303,28 @@ fn corrupt_checkpoints_are_refused() {
             .collect()
     };
     let wider = meta.replace("\"n_embd\":16", "\"n_embd\":32");
-    let f = write(
-        "shape.safetensors",
-        &lm::assemble(&wider, tensors("")).unwrap(),
-    );
-    refused(
-        &["lm", "eval", "--checkpoint", p(&f)],
-        "the configuration needs",
-    );
-    let f = write(
-        "missing.safetensors",
-        &lm::assemble(&meta, tensors("transformer.ln_f.weight")).unwrap(),
-    );
-    refused(
-        &["lm", "eval", "--checkpoint", p(&f)],
-        "missing tensor `transformer.ln_f.weight`",
-    );
     let fewer = meta.replace("\"vocab\":\"\\n ", "\"vocab\":\"");
     assert_ne!(fewer, meta);
-    let f = write(
-        "vocab.safetensors",
-        &lm::assemble(&fewer, tensors("")).unwrap(),
-    );
-    refused(
-        &["lm", "eval", "--checkpoint", p(&f)],
-        "vocabulary has 63 characters",
-    );
     let other = meta.replace("ce-mle-gpt/1", "ce-mle-gpt/99");
-    let f = write(
-        "format.safetensors",
-        &lm::assemble(&other, tensors("")).unwrap(),
-    );
-    refused(
-        &["lm", "eval", "--checkpoint", p(&f)],
-        "is not ce-mle-gpt/1",
-    );
+    // (file, metadata, tensor left out, the error's words)
+    let cases = [
+        ("shape", &wider, "", "the configuration needs"),
+        (
+            "missing",
+            &meta,
+            "transformer.ln_f.weight",
+            "missing tensor `transformer.ln_f.weight`",
+        ),
+        ("vocab", &fewer, "", "vocabulary has 63 characters"),
+        ("format", &other, "", "is not ce-mle-gpt/1"),
+    ];
+    for (name, meta, skip, words) in cases {
+        let f = write(
+            &format!("{name}.safetensors"),
+            &lm::assemble(meta, tensors(skip)).unwrap(),
+        );
+        refused(&["lm", "eval", "--checkpoint", p(&f)], words);
+    }
 }
 
 #[test]
