@@ -400,3 +400,51 @@ fn every_include_exists() {
     }
     assert!(checked > 0, "no include found: is the book there?");
 }
+
+/// `mdbook test` compiles each Rust block of a page; a block that includes a listing with
+/// `{{#rustdoc_include}}` compiles the **whole** listing (the lines outside the anchor are
+/// only hidden). So on each page the first block of a listing is the tested one (`rust`:
+/// compiled and run; `rust,no_run` for the listings too slow to run there — every listing
+/// also runs once as a cargo example), and its later excerpts are `rust,ignore`: the same
+/// file again. This holds that convention: an `ignore` only after a tested block of the same
+/// listing on the same page, never on a block of its own code, never a first block ignored.
+#[test]
+fn only_repeated_listing_excerpts_are_ignored() {
+    let mut ignored = 0;
+    for page in book_pages() {
+        let text = std::fs::read_to_string(&page).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let mut tested = std::collections::HashSet::new();
+        for (i, line) in lines.iter().enumerate() {
+            let Some(info) = line.strip_prefix("```rust") else {
+                continue;
+            };
+            let listing = lines
+                .get(i + 1)
+                .and_then(|l| l.strip_prefix("{{#rustdoc_include ../../listings/"))
+                .and_then(|l| l.split([':', '}']).next());
+            let at = format!("{}:{}", page.display(), i + 1);
+            match (info, listing) {
+                ("" | ",no_run", Some(l)) => {
+                    assert!(
+                        tested.insert(l),
+                        "{at}: {l} is already tested on this page; mark this excerpt rust,ignore"
+                    );
+                }
+                ("" | ",no_run", None) => {}
+                (",ignore", Some(l)) => {
+                    assert!(
+                        tested.contains(l),
+                        "{at}: {l} is ignored before any tested block of it on this page"
+                    );
+                    ignored += 1;
+                }
+                _ => panic!("{at}: a Rust block marked {info:?} (see this test's comment)"),
+            }
+        }
+    }
+    assert!(
+        ignored > 0,
+        "no repeated excerpt found: is the pattern stale?"
+    );
+}
