@@ -651,6 +651,13 @@ fn record_values(r: &Records, sun: &[(String, f64, f64)]) -> Result<String> {
     a.put("long_params", lg.parameters);
     a.put("long_threads", lg.threads);
     a.put("long_minutes", minutes(lg.train_seconds));
+    let long_last = last_eval(lg)?;
+    a.put("long_train", fixed4(long_last.train_loss));
+    a.put("long_eval_iters", lg.train.eval_iters);
+    a.put(
+        "long_gap",
+        fixed2(long_last.val_loss - long_last.train_loss),
+    );
     a.put("long_cmd", wrap_command(&lg.command));
 
     let tg = &r.tang;
@@ -710,8 +717,12 @@ fn record_values(r: &Records, sun: &[(String, f64, f64)]) -> Result<String> {
             "the long run beats Witten-Bell, not Kneser-Ney",
         ),
         (
-            lg.train_seconds > 1800.0,
-            "the long run took over 30 minutes",
+            lg.train_seconds <= 1800.0 && lg.threads > 1,
+            "the long run took at most 30 minutes, on more than one thread",
+        ),
+        (
+            long_last.val_loss - long_last.train_loss > 0.1,
+            "the long run's training loss is well below its validation loss",
         ),
         (
             rc.evals
