@@ -89,9 +89,13 @@ pub struct LinearGrads<'a, T: Real = f64> {
 /// # Arithmetic
 /// The three products run through `matrixmultiply`'s gemm (the kernel nalgebra uses for large
 /// matrices) on strided views of the row-major buffers; with the `rayon` feature each product is split into
-/// disjoint output blocks over the cores. Each element of a product is summed over `D` (or
-/// over the chunk's tokens) in the same order whatever the split, so results do not depend on
-/// the number of threads. The gradient with respect to `W` adds the chunks in token order.
+/// disjoint output blocks over the cores: the logits by classes (each core packs only its
+/// part of `W`), `∂X` by rows, `∂W` by classes. Each element of these products is summed over
+/// `D` (or over the chunk's tokens) in the same order whatever the split. For `V` above
+/// 8,192, `∂X = G·W` is summed over fixed blocks of 8,192 classes (each block's `G` and `W`
+/// packed once, not once per core) and the blocks' products are added in class order. So
+/// results do not depend on the number of threads. The gradient with respect to `W` adds the
+/// chunks in token order.
 /// The cross-entropy itself is the crate's kernel: same accuracy, same semantics.
 ///
 /// Where PyTorch differs: it accepts `in_features = 0` (all logits equal the bias) and
@@ -385,10 +389,32 @@ fn gemm<T: Real>(a: (&[T], Strided), b: (&[T], Strided), beta: bool, c: (&mut [T
     sa.check(a.len());
     sb.check(b.len());
     sc.check(c.len());
+    // SAFETY: the three matrices lie inside their slices (checked above), and `c` is borrowed
+    // mutably, so it overlaps neither `a` nor `b`.
+    unsafe {
+        gemm_raw(
+            (a.as_ptr(), sa),
+            (b.as_ptr(), sb),
+            beta,
+            (c.as_mut_ptr(), sc),
+        )
+    }
+}
+
+/// [`gemm`] on pointers.
+///
+/// # Safety
+/// Every element of the three matrices lies inside its allocation, `c`'s elements are
+/// written by no one else while this runs, and `c` overlaps neither `a` nor `b`.
+unsafe fn gemm_raw<T: Real>(
+    (a, sa): (*const T, Strided),
+    (b, sb): (*const T, Strided),
+    beta: bool,
+    (c, sc): (*mut T, Strided),
+) {
     let is = |s: usize| s as isize;
     let beta = if beta { 1.0 } else { 0.0 };
-    // SAFETY: the three matrices lie inside their slices (checked above), `c` is borrowed
-    // mutably and does not overlap `a` or `b`, and `T` is f32 or f64 as the type ids say.
+    // SAFETY: the caller's contract; `T` is f32 or f64 as the type ids say.
     unsafe {
         if std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>() {
             matrixmultiply::sgemm(
@@ -396,14 +422,14 @@ fn gemm<T: Real>(a: (&[T], Strided), b: (&[T], Strided), beta: bool, c: (&mut [T
                 sa.cols,
                 sb.cols,
                 1.0,
-                a.as_ptr().cast::<f32>(),
+                a.cast::<f32>(),
                 is(sa.rs),
                 is(sa.cs),
-                b.as_ptr().cast::<f32>(),
+                b.cast::<f32>(),
                 is(sb.rs),
                 is(sb.cs),
                 beta as f32,
-                c.as_mut_ptr().cast::<f32>(),
+                c.cast::<f32>(),
                 is(sc.rs),
                 is(sc.cs),
             );
@@ -414,18 +440,32 @@ fn gemm<T: Real>(a: (&[T], Strided), b: (&[T], Strided), beta: bool, c: (&mut [T
                 sa.cols,
                 sb.cols,
                 1.0,
-                a.as_ptr().cast::<f64>(),
+                a.cast::<f64>(),
                 is(sa.rs),
                 is(sa.cs),
-                b.as_ptr().cast::<f64>(),
+                b.cast::<f64>(),
                 is(sb.rs),
                 is(sb.cs),
                 beta,
-                c.as_mut_ptr().cast::<f64>(),
+                c.cast::<f64>(),
                 is(sc.rs),
                 is(sc.cs),
             );
         }
+    }
+}
+
+/// The logits buffer, shared by the threads that each write their own columns of it.
+#[derive(Clone, Copy)]
+struct SharedColumns<T>(*mut T);
+// SAFETY: the pointer is only used to write disjoint column blocks (see `logits`).
+unsafe impl<T: Send> Send for SharedColumns<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Sync for SharedColumns<T> {}
+
+impl<T> SharedColumns<T> {
+    fn ptr(self) -> *mut T {
+        self.0
     }
 }
 
@@ -452,24 +492,65 @@ fn row_blocks<T: Real>(
     f(0, out);
 }
 
-/// `z = x·Wᵀ + b` for the chunk's `x` `(rows, D)`.
+/// `z = x·Wᵀ + b` for the chunk's `x` `(rows, D)`, split over the cores by classes: each
+/// core packs only its rows of `W` (split by rows, every core would pack all of `W` for every
+/// chunk; for a large vocabulary that packing is a pass over `W` each time).
 fn logits<T: Real>(x: &[T], linear: Linear<'_, T>, d: usize, v: usize, z: &mut [T]) {
     let rows = x.len() / d;
-    // Wᵀ `(D, V)`: the transpose of the row-major `(V, D)` weight.
-    let wt = (linear.weight, Strided::rm(v, d).t());
-    row_blocks(z, rows, v, |i0, block| {
-        let bi = block.len() / v;
-        let xb = (&x[i0 * d..(i0 + bi) * d], Strided::rm(bi, d));
-        gemm(xb, wt, false, (block, Strided::rm(bi, v)));
-        if let Some(b) = linear.bias {
-            for row in block.chunks_exact_mut(v) {
-                for (z, b) in row.iter_mut().zip(b) {
-                    *z += *b;
+    if rows == 0 || v == 0 {
+        return;
+    }
+    assert_eq!(z.len(), rows * v, "logits buffer");
+    Strided::rm(rows, d).check(x.len());
+    Strided::rm(v, d).check(linear.weight.len());
+    let out = SharedColumns(z.as_mut_ptr());
+    let block = |c0: usize, c1: usize| {
+        // Through a method, so that the closure captures the `Sync` wrapper, not its pointer.
+        let p = out.ptr();
+        let bc = c1 - c0;
+        // SAFETY: `z` is `(rows, v)` row-major (its length is checked above), and this call
+        // writes only its columns `c0..c1`, which no other block writes; `x` and `W` are only
+        // read, and lie inside their slices (checked above), `W`'s rows `c0..c1` included.
+        unsafe {
+            gemm_raw(
+                (x.as_ptr(), Strided::rm(rows, d)),
+                (linear.weight.as_ptr().add(c0 * d), Strided::rm(bc, d).t()),
+                false,
+                (
+                    p.add(c0),
+                    Strided {
+                        rows,
+                        cols: bc,
+                        rs: v,
+                        cs: 1,
+                    },
+                ),
+            );
+            if let Some(b) = linear.bias {
+                for r in 0..rows {
+                    let zr = std::slice::from_raw_parts_mut(p.add(r * v + c0), bc);
+                    for (z, b) in zr.iter_mut().zip(&b[c0..c1]) {
+                        *z += *b;
+                    }
                 }
             }
         }
-    });
+    };
+    #[cfg(feature = "rayon")]
+    {
+        use rayon::prelude::*;
+        let per = v.div_ceil(rayon::current_num_threads().max(1));
+        (0..v.div_ceil(per))
+            .into_par_iter()
+            .for_each(|i| block(i * per, ((i + 1) * per).min(v)));
+    }
+    #[cfg(not(feature = "rayon"))]
+    block(0, v);
 }
+
+/// Above this many classes, `∂X = G·W` is summed over blocks of this many classes (see
+/// [`linear_cross_entropy`], "Arithmetic"; `tests/linear.rs` crosses it).
+const DX_CLASS_BLOCK: usize = 8192;
 
 /// The chunk's share of the gradients: `∂X = G·W` for its rows, `∂W += Gᵀ·X`, `∂b += Σ G`.
 fn backward<T: Real>(
@@ -484,11 +565,54 @@ fn backward<T: Real>(
     let rows = x.len() / d;
     let gx = &mut out.input[r0 * d..(r0 + rows) * d];
     let wv = (w, Strided::rm(v, d));
-    row_blocks(gx, rows, d, |i0, block| {
-        let bi = block.len() / d;
-        let gb = (&g[i0 * v..(i0 + bi) * v], Strided::rm(bi, v));
-        gemm(gb, wv, false, (block, Strided::rm(bi, d)));
-    });
+    if v > DX_CLASS_BLOCK && rows > 0 && d > 0 {
+        // One product per block of classes (its part of G and of W packed once), then the
+        // blocks added in class order.
+        let blocks = v.div_ceil(DX_CLASS_BLOCK);
+        let mut partial = vec![T::zero(); blocks * rows * d];
+        let one = |b: usize, p: &mut [T]| {
+            let c0 = b * DX_CLASS_BLOCK;
+            let bc = DX_CLASS_BLOCK.min(v - c0);
+            let gb = Strided {
+                rows,
+                cols: bc,
+                rs: v,
+                cs: 1,
+            };
+            gemm(
+                (&g[c0..], gb),
+                (&w[c0 * d..], Strided::rm(bc, d)),
+                false,
+                (p, Strided::rm(rows, d)),
+            );
+        };
+        #[cfg(feature = "rayon")]
+        {
+            use rayon::prelude::*;
+            partial
+                .par_chunks_mut(rows * d)
+                .enumerate()
+                .for_each(|(b, p)| one(b, p));
+        }
+        #[cfg(not(feature = "rayon"))]
+        partial
+            .chunks_mut(rows * d)
+            .enumerate()
+            .for_each(|(b, p)| one(b, p));
+        let mut parts = partial.chunks_exact(rows * d);
+        gx.copy_from_slice(parts.next().expect("at least one block"));
+        for p in parts {
+            for (a, b) in gx.iter_mut().zip(p) {
+                *a += *b;
+            }
+        }
+    } else {
+        row_blocks(gx, rows, d, |i0, block| {
+            let bi = block.len() / d;
+            let gb = (&g[i0 * v..(i0 + bi) * v], Strided::rm(bi, v));
+            gemm(gb, wv, false, (block, Strided::rm(bi, d)));
+        });
+    }
     let xv = (x, Strided::rm(rows, d));
     let bias = out.bias.as_deref_mut();
     // ∂W rows [c0, c1) += G[:, c0..c1]ᵀ · X; the bias gradient over the same classes.
