@@ -337,12 +337,10 @@ fn clone(k: &Case) -> Case {
     }
 }
 
-#[test]
-fn results_do_not_depend_on_the_number_of_threads() {
-    let mut r = ChaCha8Rng::seed_from_u64(3);
-    // Large enough for the matrix library's blocked kernels and several row blocks.
-    let (n, d, v) = (70, 24, 531);
-    let k = Case {
+/// A dense case: uniform inputs, weight and bias in (−1, 1), class targets, default options.
+fn dense_case(seed: u64, (n, d, v): (usize, usize, usize)) -> Case {
+    let mut r = ChaCha8Rng::seed_from_u64(seed);
+    Case {
         n,
         d,
         v,
@@ -352,34 +350,35 @@ fn results_do_not_depend_on_the_number_of_threads() {
         indices: Some((0..n).map(|_| r.random_range(0..v as i64)).collect()),
         probs: None,
         opts: CrossEntropyOptions::default(),
-    };
-    let run = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        pool.install(|| fused(&k, Some(16)).unwrap())
-    };
-    let one = run(1);
+    }
+}
+
+/// The fused call on a pool of `threads` threads.
+fn on_threads(k: &Case, threads: usize, chunk: Option<usize>) -> Out {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
+    pool.install(|| fused(k, chunk).unwrap())
+}
+
+/// The same bits in the loss and in every gradient.
+fn assert_same_bits(a: &Out, b: &Out, what: &str) {
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&a.loss), bits(&b.loss), "loss, {what}");
+    assert_eq!(bits(&a.gx), bits(&b.gx), "grad input, {what}");
+    assert_eq!(bits(&a.gw), bits(&b.gw), "grad weight, {what}");
+    assert_eq!(bits(&a.gb), bits(&b.gb), "grad bias, {what}");
+}
+
+#[test]
+fn results_do_not_depend_on_the_number_of_threads() {
+    // Large enough for the matrix library's blocked kernels and several row blocks.
+    let k = dense_case(3, (70, 24, 531));
+    let one = on_threads(&k, 1, Some(16));
     for threads in [2, 3] {
-        let many = run(threads);
-        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-        assert_eq!(bits(&one.loss), bits(&many.loss), "loss, {threads} threads");
-        assert_eq!(
-            bits(&one.gx),
-            bits(&many.gx),
-            "grad input, {threads} threads"
-        );
-        assert_eq!(
-            bits(&one.gw),
-            bits(&many.gw),
-            "grad weight, {threads} threads"
-        );
-        assert_eq!(
-            bits(&one.gb),
-            bits(&many.gb),
-            "grad bias, {threads} threads"
-        );
+        let many = on_threads(&k, threads, Some(16));
+        assert_same_bits(&one, &many, &format!("{threads} threads"));
     }
 }
 
@@ -388,53 +387,18 @@ fn results_do_not_depend_on_the_number_of_threads() {
 /// and 3 threads.
 #[test]
 fn a_large_vocabulary_sums_blocks_of_classes_in_order() {
-    let mut r = ChaCha8Rng::seed_from_u64(8);
-    let (n, d, v) = (6, 5, 2 * 8192 + 37);
-    let k = Case {
-        n,
-        d,
-        v,
-        x: (0..n * d).map(|_| r.random_range(-1.0..1.0)).collect(),
-        w: (0..v * d).map(|_| r.random_range(-1.0..1.0)).collect(),
-        b: Some((0..v).map(|_| r.random_range(-1.0..1.0)).collect()),
-        indices: Some((0..n).map(|_| r.random_range(0..v as i64)).collect()),
-        probs: None,
-        opts: CrossEntropyOptions::default(),
-    };
+    let k = dense_case(8, (6, 5, 2 * 8192 + 37));
     let want = unfused(&k).unwrap();
     let scale = want.gx.iter().fold(1e-300, |m: f64, x| m.max(x.abs()));
-    let run = |threads: usize, chunk: Option<usize>| {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        pool.install(|| fused(&k, chunk).unwrap())
-    };
-    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
     for chunk in [None, Some(4)] {
-        let one = run(1, chunk);
+        let one = on_threads(&k, 1, chunk);
         close("loss", &one.loss, &want.loss, 1e-13, 1e-300);
         close("grad input", &one.gx, &want.gx, 1e-12, scale);
         close("grad weight", &one.gw, &want.gw, 1e-12, scale);
         close("grad bias", &one.gb, &want.gb, 1e-12, scale);
         for threads in [2, 3] {
-            let many = run(threads, chunk);
-            assert_eq!(bits(&one.loss), bits(&many.loss), "loss, {threads} threads");
-            assert_eq!(
-                bits(&one.gx),
-                bits(&many.gx),
-                "grad input, {threads} threads"
-            );
-            assert_eq!(
-                bits(&one.gw),
-                bits(&many.gw),
-                "grad weight, {threads} threads"
-            );
-            assert_eq!(
-                bits(&one.gb),
-                bits(&many.gb),
-                "grad bias, {threads} threads"
-            );
+            let many = on_threads(&k, threads, chunk);
+            assert_same_bits(&one, &many, &format!("{threads} threads, chunk {chunk:?}"));
         }
     }
 }
