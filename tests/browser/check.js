@@ -669,6 +669,15 @@ async function checkBooks(root, { screenshots = null, shoot: shootPages = [], wi
   const browser = await chromium.launch({ executablePath: CHROMIUM, ...launch });
   const context = await browser.newContext({ viewport: DESKTOP });
   const phone = await browser.newContext({ viewport: PHONE });
+  // mdBook's print.html calls window.print() 100 ms after it loads; in headless Chromium that
+  // print job can cut into a check still running on the page (page.evaluate then fails with
+  // "The provided callback is no longer runnable", seen twice on 2026-12-06). The check reads
+  // the print page; it does not print it.
+  for (const c of [context, phone]) {
+    await c.addInitScript(() => {
+      window.print = () => {};
+    });
+  }
   const failures = [];
   const summaries = [];
   const pages = [];
